@@ -1,0 +1,120 @@
+"""The ``specc`` command line: ``validate``, ``build``, ``train``.
+
+Every user error (:class:`specc.errors.SpeccError`) is printed as one line per
+problem on stderr with a non-zero exit status: 1 for an invalid spec or a failed
+run, 2 for usage or I/O errors. ``validate`` never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from specc import __version__
+from specc.errors import SpecError, SpeccError, UsageError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="specc", description="Declarative Keras model specs: "
+                                "validate, build and train them.")
+    p.add_argument("--version", action="version", version=f"specc {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    v = sub.add_parser("validate", help="check specs against the schema and semantic rules")
+    v.add_argument("files", nargs="+", metavar="FILE")
+    v.add_argument("--format", choices=["text", "json"], default="text",
+                   help="json: one object with every issue, for CI")
+
+    b = sub.add_parser("build", help="compile a spec and print the Keras model summary")
+    b.add_argument("spec", metavar="SPEC")
+    b.add_argument("--save", metavar="PATH.keras", help="also write the model to this file")
+
+    t = sub.add_parser("train", help="train a spec and write a run folder with a metric report")
+    t.add_argument("spec", metavar="SPEC")
+    t.add_argument("--epochs", type=int, metavar="N", help="override train.epochs")
+    t.add_argument("--out", metavar="DIR", help="run folder (default runs/<name>-<UTC time>)")
+    return p
+
+
+def cmd_validate(args) -> int:
+    """Validate each file; print every issue; exit 0 all valid, 1 any invalid, 2 unreadable."""
+    from specc.loader.validate import load_spec
+    results, status = [], 0
+    for f in args.files:
+        try:
+            load_spec(f)
+            results.append({"file": f, "valid": True, "issues": []})
+            if args.format == "text":
+                print(f"{f}: valid")
+        except SpecError as e:
+            status = max(status, 1)
+            results.append({"file": f, "valid": False, "issues": [i.as_dict() for i in e.issues]})
+            if args.format == "text":
+                print(str(e), file=sys.stderr)
+        except UsageError as e:
+            status = 2
+            results.append({"file": f, "valid": False, "error": str(e)})
+            if args.format == "text":
+                print(f"error: {e}", file=sys.stderr)
+    if args.format == "json":
+        print(json.dumps({"valid": status == 0, "files": results}, indent=2))
+    return status
+
+
+def cmd_build(args) -> int:
+    """Compile the spec and print Keras' summary; ``--save`` writes a ``.keras`` file."""
+    from specc.loader.validate import load_spec
+    from specc.runtime.quiet import import_keras
+    spec = load_spec(args.spec)
+    import_keras()
+    from specc.compiler.model import compile_spec
+    model = compile_spec(spec)
+    model.summary()
+    if args.save:
+        if not args.save.endswith(".keras"):
+            raise UsageError(f"--save {args.save}: the file name must end in .keras")
+        try:
+            model.save(args.save)
+        except OSError as e:
+            raise UsageError(f"--save {args.save}: {e.strerror or e}") from None
+        print(f"saved {args.save}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    """Train the spec and write the run folder; prints its path and the test metrics."""
+    from specc.loader.validate import load_spec
+    spec = load_spec(args.spec)
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise UsageError("--epochs must be >= 1")
+        spec.resolved["train"]["epochs"] = args.epochs
+    from specc.runtime.quiet import import_keras
+    import_keras()
+    from specc.runtime.train import train_spec
+    train_spec(spec, out=args.out)
+    return 0
+
+
+COMMANDS = {"validate": cmd_validate, "build": cmd_build, "train": cmd_train}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``specc`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SpecError as e:
+        print(str(e), file=sys.stderr)
+        return e.exit_code
+    except SpeccError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

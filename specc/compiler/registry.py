@@ -1,0 +1,136 @@
+"""One registry entry per layer: its schema, its semantic checks and its constructor.
+
+Adding a layer to specc is one :func:`register` call in ``specc/compiler/layers.py``:
+the JSON Schema (``specc/schema``), the semantic checks run by ``specc validate``
+(``specc.compiler.shapes``) and the Keras construction (``specc.compiler.model``)
+all read the same :class:`LayerDef`.
+
+Shapes here exclude the batch axis: ``(200,)`` are 200 token ids, ``(200, 64)``
+is a sequence of 200 vectors of 64 features, ``(64,)`` one vector; ``None``
+stands for a length unknown before data is seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+Dim = Optional[int]
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """Symbolic tensor flowing between layers: ``shape`` without batch axis, ``dtype`` "int" or "float"."""
+
+    shape: tuple[Dim, ...]
+    dtype: str = "float"
+
+    @property
+    def rank(self) -> int:
+        """Number of axes, batch excluded (1: tokens or vector; 2: sequence of vectors)."""
+        return len(self.shape)
+
+    def __str__(self) -> str:
+        return "(None, " + ", ".join("None" if d is None else str(d) for d in self.shape) + ")"
+
+
+@dataclass
+class Context:
+    """What the shape rules may consult about the spec around a layer.
+
+    Attributes:
+        num_words: the tokenizer's vocabulary size (ids are in ``[0, num_words)``),
+            or None for series input.
+        report: ``report(message, arg=None)`` records a semantic error on the
+            current layer (or on its argument ``arg``).
+        previous: name and args of the previous layer in the stack, or None.
+        index: position of the current layer in ``model.layers``.
+    """
+
+    num_words: Optional[int]
+    report: Callable[..., None]
+    previous: Optional[tuple[str, dict]] = None
+    index: int = 0
+
+
+class ShapeError(Exception):
+    """Raised by a shape rule when a layer cannot accept its input; stops the walk.
+
+    ``arg`` names the argument to point at (None: the layer itself).
+    """
+
+    def __init__(self, message: str, arg: Optional[str] = None):
+        super().__init__(message)
+        self.arg = arg
+
+
+@dataclass(frozen=True)
+class LayerDef:
+    """A supported Keras layer.
+
+    Attributes:
+        name: the Keras class name, as written in specs (``LSTM``).
+        args: argument name (Keras' own) -> JSON Schema fragment of its value.
+        required: arguments the spec must give.
+        infer: ``infer(x: Tensor, args: dict, ctx: Context) -> Tensor`` gives the output
+            tensor; it calls ``ctx.report`` for problems that do not stop the walk and
+            raises :class:`ShapeError` for those that do.
+        doc: the Keras documentation page of the layer.
+        recurrent: True for SimpleRNN / LSTM / GRU (what Bidirectional may wrap).
+        build_args: ``build_args(args, ctx_info) -> dict`` turns spec args into Keras
+            constructor kwargs (default: unchanged); used for nested layers and
+            values derived from the rest of the spec.
+    """
+
+    name: str
+    args: dict
+    infer: Callable[[Tensor, dict, Context], Tensor]
+    doc: str
+    required: tuple[str, ...] = ()
+    recurrent: bool = False
+    build_args: Optional[Callable[[dict, dict], dict]] = None
+    extra_schema: dict = field(default_factory=dict)
+
+    def arg_schema(self, layer_item_ref: str) -> dict:
+        """JSON Schema (Draft-07) of this layer's argument mapping.
+
+        ``layer_item_ref`` is the ``$ref`` of a whole layer item, for arguments that
+        hold a nested layer (Bidirectional's ``layer``).
+        """
+        props = {k: _resolve_ref(v, layer_item_ref) for k, v in self.args.items()}
+        schema = {
+            "type": ["object", "null"],
+            "description": f"Keras {self.name}: {self.doc}",
+            "properties": props,
+            "additionalProperties": False,
+        }
+        if self.required:
+            schema["required"] = list(self.required)
+        schema.update(self.extra_schema)
+        return schema
+
+
+LAYER_ITEM = "#layer-item"
+"""Placeholder in an argument schema for 'a whole layer item' (replaced by a real $ref)."""
+
+
+def _resolve_ref(schema: dict, ref: str) -> dict:
+    return {"$ref": ref} if schema == {"$ref": LAYER_ITEM} else schema
+
+
+LAYERS: dict[str, LayerDef] = {}
+"""Every supported layer by Keras class name, filled by ``specc.compiler.layers``."""
+
+
+def register(layer: LayerDef) -> LayerDef:
+    """Add ``layer`` to :data:`LAYERS`. Raises ValueError on a duplicate name (a specc bug)."""
+    if layer.name in LAYERS:
+        raise ValueError(f"layer {layer.name} registered twice")
+    LAYERS[layer.name] = layer
+    return layer
+
+
+def layers() -> dict[str, LayerDef]:
+    """All registered layers (imports the built-in definitions on first use)."""
+    from specc.compiler import layers as _builtin  # noqa: F401  (fills LAYERS)
+    return LAYERS

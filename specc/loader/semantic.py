@@ -1,0 +1,81 @@
+"""Semantic checks: what a JSON Schema cannot say about a spec.
+
+* data: exactly one source (named dataset, train/test files, or a series); dataset
+  options known; the task fits the dataset; ``validation: dev`` only where a dev
+  split exists; a series goes with ``task: regression`` and no tokenizer.
+* model: the layer stack walked symbolically (``specc.compiler.shapes``): Embedding
+  first on text, recurrent layers fed 3-D input, kernel/pool sizes that fit the
+  sequence, a 2-D output reaching the head; and the head against the task.
+
+Each check returns :class:`~specc.errors.SpecIssue` objects; none raises.
+"""
+
+from __future__ import annotations
+
+from specc.compiler.shapes import walk_stack
+from specc.errors import SpecIssue
+from specc.loader.yaml_source import SpecSource
+from specc.suggest import did_you_mean
+
+
+def semantic_issues(source: SpecSource, spec: dict, bad: set[str]) -> list[SpecIssue]:
+    """All semantic issues of a resolved spec; sections named in ``bad`` had schema errors."""
+    if "*" in bad or "data" in bad or "task" in bad:
+        return []
+    issues = [source.issue(p, m, k) for p, m, k in data_issues(spec, set(source.data))]
+    if not ({"model", "preprocessing"} & bad) and not issues:
+        issues += [source.issue(p, m, k) for p, m, k in model_issues(spec)]
+    return issues
+
+
+def data_issues(spec: dict, written: set[str]):
+    """Yield ``(path, message, at_key)`` for the data section against the task.
+
+    ``written`` holds the top-level keys the user wrote (before defaults were filled).
+    """
+    from specc.data import registry
+    data, task = spec["data"], spec["task"]
+    sources = [k for k in ("dataset", "train", "series") if k in data]
+    if len(sources) != 1:
+        yield ("data",), ("give exactly one data source: dataset (a named dataset), "
+                          "train + test (files), or series (a numeric column)"
+                          + (f"; found {', '.join(sources)}" if sources else "")), False
+        return
+    if "train" in data and "test" not in data:
+        yield ("data",), "train given without test: the test split must be its own file", False
+    if "test" in data and "train" not in data:
+        yield ("data", "test"), "test given without train", True
+    if "dataset" in data:
+        entry = registry.get(data["dataset"])
+        for key in data.get("options", {}):
+            if key not in entry.options:
+                known = ", ".join(entry.options) or "none"
+                yield (("data", "options", key), f"dataset {entry.name} has no option '{key}'"
+                       f"{did_you_mean(key, entry.options)}; its options: {known}", True)
+        if task not in entry.tasks:
+            yield ("task",), (f"dataset {entry.name} is for task {' or '.join(entry.tasks)}, "
+                              f"not {task}"), False
+        if data["validation"] == "dev" and not entry.has_dev:
+            yield (("data", "validation"), f"dataset {entry.name} has no dev split; use "
+                   f"validation: split", False)
+    elif data["validation"] == "dev":
+        yield ("data", "validation"), "files have no dev split; use validation: split", False
+    series = is_series(spec)
+    if series and task != "regression":
+        yield ("task",), f"a series predicts the next value: task must be regression, not {task}", False
+    if series and "preprocessing" in written:
+        yield ("preprocessing",), "preprocessing (tokenizer, sequence) applies to text data only", True
+    if not series and ("window" in data or "test_split" in data):
+        key = "window" if "window" in data else "test_split"
+        yield ("data", key), f"{key} applies to series data only", True
+
+
+def is_series(spec: dict) -> bool:
+    """True when the spec's data is a numeric series (windows of ``window`` steps)."""
+    from specc.data import describe
+    return describe(spec["data"])["kind"] == "series"
+
+
+def model_issues(spec: dict):
+    """Yield ``(path, message, at_key)`` from the layer stack and head checks."""
+    yield from walk_stack(spec, series=is_series(spec))

@@ -1,0 +1,1 @@
+"""Preprocessing: raw texts -> padded integer sequences the compiled model takes."""

@@ -1,0 +1,93 @@
+"""Word tokenization with the semantics of Keras' classic ``Tokenizer`` + ``pad_sequences``.
+
+The vocabulary is learnt by ``keras.layers.TextVectorization`` (the Keras 3
+successor of ``keras.preprocessing.text.Tokenizer``) on the training texts only.
+Ids follow the classic Tokenizer: ``0`` is padding, ``1`` the OOV token, ``2..`` the
+words by descending frequency, ``num_words`` ids in all. With ``oov_token: null``
+out-of-vocabulary words are dropped, as the classic Tokenizer does. Sequences are
+then cut and padded by ``keras.utils.pad_sequences`` (``pre`` or ``post``).
+See https://keras.io/api/layers/preprocessing_layers/text/text_vectorization/.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from specc.runtime.quiet import import_keras
+
+ENCODE_BATCH = 2048
+"""Texts vectorized per call (bounds the dense intermediate: batch x longest text)."""
+
+
+class TextEncoder:
+    """Fit a word vocabulary on training texts and turn texts into ``(n, max_len)`` int32 ids.
+
+    Args:
+        num_words: vocabulary size including padding (0) and OOV (1); ids < num_words.
+        oov_token: the OOV token's name, or None to drop unknown words.
+        standardize: TextVectorization's ``standardize`` ("lower_and_strip_punctuation",
+            "lower", "strip_punctuation" or None).
+        max_len: length of every output row.
+        padding, truncating: ``"pre"`` or ``"post"``, as in ``keras.utils.pad_sequences``.
+    """
+
+    def __init__(self, num_words: int, oov_token: str | None, standardize: str | None,
+                 max_len: int, padding: str = "pre", truncating: str = "pre"):
+        self.num_words = num_words
+        self.oov_token = oov_token
+        self.standardize = standardize
+        self.max_len = max_len
+        self.padding = padding
+        self.truncating = truncating
+        self._layer = None
+
+    @classmethod
+    def from_spec(cls, preprocessing: dict) -> "TextEncoder":
+        """The encoder a resolved spec's ``preprocessing`` section declares."""
+        tok, seq = preprocessing["tokenizer"], preprocessing["sequence"]
+        return cls(tok["num_words"], tok["oov_token"], tok["standardize"], seq["max_len"],
+                   seq["padding"], seq["truncating"])
+
+    def fit(self, texts: list[str]) -> "TextEncoder":
+        """Learn the vocabulary from ``texts`` (the training split only)."""
+        keras = import_keras()
+        self._layer = keras.layers.TextVectorization(
+            max_tokens=self.num_words, standardize=self.standardize, split="whitespace",
+            output_mode="int", ragged=True)
+        self._layer.adapt(np.asarray(texts, dtype=object), batch_size=ENCODE_BATCH)
+        return self
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """Tokens by id: ``[""(padding), oov_token, most frequent word, ...]``."""
+        vocab = list(self._layer.get_vocabulary())
+        vocab[1] = self.oov_token if self.oov_token is not None else "[UNK]"
+        return vocab
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Token ids of ``texts``: int32 array ``(len(texts), max_len)``."""
+        keras = import_keras()
+        rows: list[np.ndarray] = []
+        for start in range(0, len(texts), ENCODE_BATCH):
+            ragged = self._layer(np.asarray(texts[start:start + ENCODE_BATCH], dtype=object))
+            values = np.asarray(ragged.flat_values, dtype=np.int32)
+            splits = np.asarray(ragged.row_splits)
+            for a, b in zip(splits[:-1], splits[1:]):
+                row = values[a:b]
+                rows.append(row if self.oov_token is not None else row[row != 1])
+        return keras.utils.pad_sequences(rows, maxlen=self.max_len, dtype="int32",
+                                         padding=self.padding, truncating=self.truncating,
+                                         value=0)
+
+    def save(self, folder: Path) -> None:
+        """Write ``vocab.txt`` (one token per line; line ``i`` is id ``i``) and ``tokenizer.json``."""
+        from specc.runtime.rundir import write_text
+        write_text(folder / "vocab.txt", "\n".join(self.vocabulary) + "\n")
+        config = {"num_words": self.num_words, "oov_token": self.oov_token,
+                  "standardize": self.standardize, "max_len": self.max_len,
+                  "padding": self.padding, "truncating": self.truncating,
+                  "vocabulary_size": len(self.vocabulary)}
+        write_text(folder / "tokenizer.json", json.dumps(config, indent=2) + "\n")

@@ -1,0 +1,1 @@
+"""Reports: test metrics (scikit-learn), plots (matplotlib) and report.md (jinja2)."""

@@ -1,0 +1,1 @@
+"""Runtime: data -> preprocessing -> training -> evaluation, writing a run folder."""

@@ -1,0 +1,35 @@
+"""Import Keras/TensorFlow without their start-up noise on the user's terminal.
+
+``import tensorflow`` prints absl, oneDNN and CUDA lines from C++ that
+``TF_CPP_MIN_LOG_LEVEL`` does not hide; redirecting file descriptor 2 around the
+import does (see ../shared/NOTES.md). Python warnings and real errors after the
+import are untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def import_keras():
+    """Import and return ``keras`` with C++-level stderr silenced during the import.
+
+    The backend is ``KERAS_BACKEND`` if set, else tensorflow.
+    """
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras
+            if os.environ["KERAS_BACKEND"] == "tensorflow":
+                import tensorflow  # noqa: F401  (loads its C++ runtime while fd 2 is muted)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return keras

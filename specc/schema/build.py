@@ -1,0 +1,192 @@
+"""Assemble the published JSON Schema (Draft-07) of a specc spec from the registries.
+
+The layer part comes from :data:`specc.compiler.registry.LAYERS`, the optimizer part
+from :data:`specc.compiler.optimizers.OPTIMIZERS`, the dataset names from
+``specc.data.registry``. ``python -m specc.schema`` writes the result to
+``specc/schema/spec.schema.json``, the file editors load through the modeline
+``# yaml-language-server: $schema=../specc/schema/spec.schema.json``; a test keeps
+the two identical. ``default`` values in it are what ``specc`` fills in.
+"""
+
+from __future__ import annotations
+
+from specc.compiler.optimizers import optimizer_schema
+from specc.compiler.registry import layers
+
+SCHEMA_ID = "https://specc.dev/schema/spec.schema.json"
+POS_INT = {"type": "integer", "minimum": 1}
+FRACTION = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
+
+
+def layer_item_schema() -> dict:
+    """One entry of ``model.layers``: ``{LayerName: {args}}`` or the bare name ``LayerName``.
+
+    Discriminated by property name (one property per layer, ``additionalProperties:
+    false``) so that errors name the layer and argument instead of "not valid under
+    any of the given schemas".
+    """
+    defs = layers()
+    return {
+        "if": {"type": "string"},
+        "then": {"enum": list(defs)},
+        "else": {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "properties": {name: d.arg_schema("#/definitions/layer") for name, d in defs.items()},
+            "additionalProperties": False,
+        },
+    }
+
+
+def _data_schema() -> dict:
+    from specc.data import registry as datasets
+    return {
+        "type": "object",
+        "description": "Where the examples come from: a named dataset, train/test files, "
+                       "or a numeric series.",
+        "properties": {
+            "dataset": {"type": "string", "enum": list(datasets.names()),
+                        "description": "A named dataset, read from SPECC_DATA_DIR."},
+            "options": {"type": "object", "description": "Options of the named dataset."},
+            "train": {"type": "string", "description": "Training file or folder-per-class."},
+            "test": {"type": "string", "description": "Test file or folder-per-class."},
+            "format": {"type": "string", "enum": ["csv", "tsv", "jsonl", "folder"]},
+            "text_column": {"type": "string", "default": "text"},
+            "label_column": {"type": "string", "default": "label"},
+            "series": {"type": "object", "properties": {"file": {"type": "string"},
+                                                        "column": {"type": "string"}},
+                       "required": ["file", "column"], "additionalProperties": False},
+            "window": {**POS_INT, "description": "Series: steps per input window."},
+            "test_split": {**FRACTION, "description": "Series: last fraction kept for test."},
+            "validation": {"type": "string", "enum": ["split", "dev"], "default": "split",
+                           "description": "split: hold out validation_split of train; "
+                                          "dev: the dataset's own dev split."},
+            "validation_split": {**FRACTION, "default": 0.2},
+            "max_train_samples": {**POS_INT, "description": "Stratified subsample of train."},
+            "max_test_samples": {**POS_INT, "description": "Stratified subsample of test."},
+        },
+        "additionalProperties": False,
+    }
+
+
+def _preprocessing_schema() -> dict:
+    return {
+        "type": "object",
+        "description": "Text to padded token ids: Keras Tokenizer + pad_sequences semantics.",
+        "properties": {
+            "tokenizer": {
+                "type": "object",
+                "properties": {
+                    "num_words": {"type": "integer", "minimum": 2, "default": 10000,
+                                  "description": "Vocabulary size incl. padding (0) and OOV (1)."},
+                    "oov_token": {"type": ["string", "null"], "default": "<OOV>"},
+                    "standardize": {"type": ["string", "null"], "default":
+                                    "lower_and_strip_punctuation",
+                                    "enum": ["lower_and_strip_punctuation", "lower",
+                                             "strip_punctuation", None]},
+                },
+                "additionalProperties": False,
+                "default": {},
+            },
+            "sequence": {
+                "type": "object",
+                "properties": {
+                    "max_len": {**POS_INT, "default": 200},
+                    "padding": {"type": "string", "enum": ["pre", "post"], "default": "pre"},
+                    "truncating": {"type": "string", "enum": ["pre", "post"], "default": "pre"},
+                },
+                "additionalProperties": False,
+                "default": {},
+            },
+        },
+        "additionalProperties": False,
+        "default": {},
+    }
+
+
+def _head_schema() -> dict:
+    dense = layers()["Dense"].arg_schema("#/definitions/layer")
+    return {"description": "auto: Dense derived from the task; or Dense arguments.",
+            "anyOf": [{"const": "auto"}, {**dense, "type": "object"}], "default": "auto"}
+
+
+def _train_schema() -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "optimizer": optimizer_schema(),
+            "batch_size": {**POS_INT, "default": 32},
+            "epochs": {**POS_INT, "default": 10},
+            "seed": {"type": "integer", "minimum": 0, "default": 42},
+            "early_stopping": {
+                "type": ["object", "boolean"],
+                "properties": {
+                    "monitor": {"type": "string", "default": "val_loss"},
+                    "patience": {"type": "integer", "minimum": 0, "default": 2},
+                    "min_delta": {"type": "number", "minimum": 0},
+                    "restore_best_weights": {"type": "boolean", "default": True},
+                    "mode": {"type": "string", "enum": ["auto", "min", "max"]},
+                },
+                "additionalProperties": False,
+                "default": False,
+            },
+            "checkpoint": {
+                "type": ["object", "boolean"],
+                "description": "Keep the best epoch's model as best.keras.",
+                "properties": {
+                    "monitor": {"type": "string", "default": "val_loss"},
+                    "mode": {"type": "string", "enum": ["auto", "min", "max"]},
+                },
+                "additionalProperties": False,
+                "default": True,
+            },
+        },
+        "additionalProperties": False,
+        "default": {},
+    }
+
+
+def _report_schema() -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "plots": {"type": "boolean", "default": True},
+            "digits": {"type": "integer", "minimum": 1, "maximum": 8, "default": 4},
+        },
+        "additionalProperties": False,
+        "default": {},
+    }
+
+
+def build_schema() -> dict:
+    """The whole spec schema as a dict (Draft-07)."""
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": SCHEMA_ID,
+        "title": "specc model spec",
+        "type": "object",
+        "definitions": {"layer": layer_item_schema()},
+        "properties": {
+            "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                     "description": "Run name; used in the run folder's name."},
+            "description": {"type": "string"},
+            "task": {"type": "string", "enum": ["binary", "multiclass", "regression"]},
+            "data": _data_schema(),
+            "preprocessing": _preprocessing_schema(),
+            "model": {
+                "type": "object",
+                "properties": {
+                    "layers": {"type": "array", "minItems": 1,
+                               "items": {"$ref": "#/definitions/layer"}},
+                    "head": _head_schema(),
+                },
+                "required": ["layers"],
+                "additionalProperties": False,
+            },
+            "train": _train_schema(),
+            "report": _report_schema(),
+        },
+        "required": ["name", "task", "data", "model"],
+        "additionalProperties": False,
+    }
