@@ -1,0 +1,78 @@
+"""Dataset -> model-ready arrays: subsample, validation split, tokenization.
+
+The order of work keeps the test split untouched until evaluation: train is
+(optionally) subsampled and split into train/validation with the spec's seed
+(stratified for classification, chronological for series); the tokenizer is fitted
+on the remaining training texts only; validation and test are then encoded with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from specc.data import SeriesDataset, TextDataset, subsample, validation_split
+from specc.preprocessing.text import TextEncoder
+
+
+@dataclass
+class Prepared:
+    """Arrays for ``model.fit`` / ``evaluate``.
+
+    ``x_*``: int32 ``(n, max_len)`` token ids or float32 ``(n, window, 1)`` windows;
+    ``y_*``: int64 class ids or float32 targets, ``(n,)``. ``test_texts`` are kept for
+    reports; ``encoder`` is None for series data.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list[str] | None
+    encoder: TextEncoder | None
+    test_texts: list[str] | None = None
+
+    def counts(self) -> dict:
+        """Example counts per split: ``{"n_train", "n_validation", "n_test"}``."""
+        return {"n_train": len(self.y_train), "n_validation": len(self.y_val),
+                "n_test": len(self.y_test)}
+
+
+def _take(seq, idx):
+    return [seq[i] for i in idx] if isinstance(seq, list) else seq[idx]
+
+
+def prepare(spec: dict, dataset: TextDataset | SeriesDataset) -> Prepared:
+    """Split and encode ``dataset`` as the resolved ``spec`` says (see module docstring)."""
+    data, seed = spec["data"], spec["train"]["seed"]
+    classify = spec["task"] != "regression"
+    names = dataset.class_names
+    if isinstance(dataset, SeriesDataset):
+        x, y, x_test, y_test, texts_test = (dataset.train_x, dataset.train_y, dataset.test_x,
+                                            dataset.test_y, None)
+    else:
+        x, y = dataset.train_texts, dataset.train_labels
+        x_test, y_test, texts_test = dataset.test_texts, dataset.test_labels, dataset.test_texts
+        if "max_test_samples" in data:
+            keep = subsample(y_test if classify else len(y_test), data["max_test_samples"],
+                             seed, classify, names)
+            x_test, y_test, texts_test = _take(x_test, keep), y_test[keep], _take(texts_test, keep)
+    if "max_train_samples" in data:
+        keep = subsample(y if classify else len(y), data["max_train_samples"], seed, classify,
+                         names)
+        x, y = _take(x, keep), y[keep]
+    if data["validation"] == "dev":
+        x_val, y_val = dataset.dev_texts, dataset.dev_labels
+    else:
+        tr, va = validation_split(y if classify else len(y), data["validation_split"], seed,
+                                  classify and not isinstance(dataset, SeriesDataset), names)
+        x, y, x_val, y_val = _take(x, tr), y[tr], _take(x, va), y[va]
+    encoder = None
+    if isinstance(dataset, TextDataset):
+        encoder = TextEncoder.from_spec(spec["preprocessing"]).fit(x)
+        x, x_val, x_test = encoder.encode(x), encoder.encode(x_val), encoder.encode(x_test)
+    return Prepared(np.asarray(x), np.asarray(y), np.asarray(x_val), np.asarray(y_val),
+                    np.asarray(x_test), np.asarray(y_test), names, encoder, texts_test)
