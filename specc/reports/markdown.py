@@ -6,9 +6,16 @@ from pathlib import Path
 
 import jinja2
 
+def _fmt(value, digits: int = 4) -> str:
+    """A metric value with ``digits`` decimals; an em dash for a missing one."""
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("specc.reports", "templates"),
-                          autoescape=False, keep_trailing_newline=True,
+                          autoescape=False, keep_trailing_newline=True, trim_blocks=True,
+                          lstrip_blocks=True,
                           undefined=jinja2.StrictUndefined)
+_ENV.filters["fmt"] = _fmt
 
 
 def render_report(metrics: dict, history: dict[str, list[float]], summary: str,
@@ -26,7 +33,7 @@ def render_report(metrics: dict, history: dict[str, list[float]], summary: str,
     rows = list(zip(*(history[k] for k in keys))) if keys else []
     return _ENV.get_template("report.md.j2").render(
         m=metrics, history_keys=keys, history_rows=rows, summary=summary, plots=plots,
-        fmt=lambda v: "—" if v is None else f"{v:.{digits}f}")
+        fmt=lambda v: _fmt(v, digits), digits=digits)
 
 
 def write_report(folder: Path, *args, **kwargs) -> Path:
