@@ -44,11 +44,11 @@ def describe(data: dict) -> dict:
         ``class_names`` are None (unknown until the files are read).
 
     Raises:
-        DataError: an unknown dataset name (with did-you-mean) or bad dataset options.
+        DataError: an unknown dataset name (with did-you-mean). Options are not checked
+            here; :func:`specc.data.registry.resolve_options` does that.
     """
     if "dataset" in data:
         named = registry.get(data["dataset"])
-        registry.resolve_options(named, data.get("options"))
         return {"kind": named.kind, "tasks": named.tasks, "n_classes": named.n_classes,
                 "class_names": list(named.class_names) if named.class_names else None,
                 "has_dev": named.has_dev}

@@ -29,8 +29,10 @@ def _check_stratifiable(labels: np.ndarray, parts: dict[str, int],
         if count < 2:
             name = class_names[int(value)] if class_names else value.item()
             raise DataError(f"class {name!r} has only {count} sample, too few to {what} "
-                            "stratified (each class needs at least 2); add samples or "
-                            "remove the class")
+                            "stratified (each class needs at least 2); add samples, remove "
+                            "the class, or " + ("drop max_train_samples / max_test_samples"
+                                                if what == "subsample" else
+                                                "use a dev split"))
     for part, size in parts.items():
         if size < len(values):
             raise DataError(f"cannot {what} stratified: the {part} would hold {size} "

@@ -13,9 +13,8 @@ Each check returns :class:`~specc.errors.SpecIssue` objects; none raises.
 from __future__ import annotations
 
 from specc.compiler.shapes import walk_stack
-from specc.errors import SpecIssue
+from specc.errors import DataError, SpecIssue
 from specc.loader.yaml_source import SpecSource
-from specc.suggest import did_you_mean
 
 
 def semantic_issues(source: SpecSource, spec: dict, bad: set[str]) -> list[SpecIssue]:
@@ -47,19 +46,20 @@ def data_issues(spec: dict, written: set[str]):
         yield ("data", "test"), "test given without train", True
     if "dataset" in data:
         entry = registry.get(data["dataset"])
-        for key in data.get("options", {}):
-            if key not in entry.options:
-                known = ", ".join(entry.options) or "none"
-                yield (("data", "options", key), f"dataset {entry.name} has no option '{key}'"
-                       f"{did_you_mean(key, entry.options)}; its options: {known}", True)
+        try:
+            registry.resolve_options(entry, data.get("options"))
+        except DataError as e:
+            yield ("data", "options"), str(e), False
+            return
         if task not in entry.tasks:
             yield ("task",), (f"dataset {entry.name} is for task {' or '.join(entry.tasks)}, "
                               f"not {task}"), False
         if data["validation"] == "dev" and not entry.has_dev:
             yield (("data", "validation"), f"dataset {entry.name} has no dev split; use "
                    f"validation: split", False)
-    elif data["validation"] == "dev":
-        yield ("data", "validation"), "files have no dev split; use validation: split", False
+    elif data["validation"] == "dev" and "dev" not in data:
+        yield (("data", "validation"), "validation: dev needs a dev file (data.dev) or a "
+               "dataset with a dev split; or use validation: split", False)
     series = is_series(spec)
     if series and task != "regression":
         yield ("task",), f"a series predicts the next value: task must be regression, not {task}", False

@@ -210,3 +210,23 @@ def test_series_bad_value_and_wrong_task(write, tmp_path):
         load(tmp_path, series={"file": "s.csv", "column": "value"})
     with pytest.raises(DataError, match="series data supports task regression, not 'binary'"):
         load(tmp_path, task="binary", series={"file": "s.csv", "column": "value"})
+
+
+def test_unclosed_quote_is_malformed_csv(write, tmp_path):
+    write("tr.csv", 'text,label\na,x\n"never closed,y\n')
+    with pytest.raises(DataError, match=r"tr\.csv: line \d+: malformed CSV"):
+        load(tmp_path, train="tr.csv", test="tr.csv")
+
+
+def test_folder_unseen_test_class_is_named(write, tmp_path):
+    write("train/pos/1.txt", "good")
+    write("train/neg/2.txt", "bad")
+    write("test/meh/3.txt", "so-so")
+    with pytest.raises(DataError, match=r"test/meh/: label 'meh' does not occur in the train"):
+        load(tmp_path, train="train", test="test")
+
+
+def test_folder_without_class_subfolders(write, tmp_path):
+    write("flat/1.txt", "x")
+    with pytest.raises(DataError, match="one subfolder per class"):
+        load(tmp_path, train="flat", test="flat")

@@ -51,7 +51,9 @@ def test_describe_is_static():
     assert describe({"train": "a.csv", "test": "b.csv"})["n_classes"] is None
     assert describe({"series": {"file": "s.csv", "column": "v"}})["tasks"] == ("regression",)
     with pytest.raises(DataError, match="option train must be one of sentence_level, glue"):
-        describe({"dataset": "sst2", "options": {"train": "phrases"}})
+        registry.resolve_options(registry.get("sst2"), {"train": "phrases"})
+    with pytest.raises(DataError, match="did you mean 'sst2'"):
+        describe({"dataset": "sst-2"})
 
 
 def test_task_must_suit_dataset(tmp_path):
