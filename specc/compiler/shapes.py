@@ -63,14 +63,14 @@ def walk_stack(spec: dict, series: bool):
             return iter(found)
 
         def report(message, arg=None, _here=here, _name=name):
-            found.append((_here + ((_name, arg) if arg else ()), message, bool(arg)))
+            found.append((_here + ((_name, arg) if arg else ()), message, False))
 
         ctx = Context(num_words=num_words, report=report,
                       previous=entries[i - 1] if i else None, index=i)
         try:
             x = defs[name].infer(x, args, ctx)
         except ShapeError as e:
-            found.append((here + ((name, e.arg) if e.arg else ()), str(e), bool(e.arg)))
+            found.append((here + ((name, e.arg) if e.arg else ()), str(e), False))
             return iter(found)
     found.extend(_head_issues(spec, x, len(entries) - 1))
     return iter(found)
