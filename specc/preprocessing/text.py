@@ -82,6 +82,20 @@ class TextEncoder:
                                          padding=self.padding, truncating=self.truncating,
                                          value=0)
 
+    @classmethod
+    def load(cls, folder: Path) -> "TextEncoder":
+        """The encoder saved by :meth:`save` in a run folder (same ids for the same texts)."""
+        folder = Path(folder)
+        config = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+        vocab = (folder / "vocab.txt").read_text(encoding="utf-8").split("\n")[:config["vocabulary_size"]]
+        enc = cls(config["num_words"], config["oov_token"], config["standardize"],
+                  config["max_len"], config["padding"], config["truncating"])
+        keras = import_keras()
+        enc._layer = keras.layers.TextVectorization(
+            max_tokens=enc.num_words, standardize=enc.standardize, split="whitespace",
+            output_mode="int", ragged=True, vocabulary=vocab[2:])
+        return enc
+
     def save(self, folder: Path) -> None:
         """Write ``vocab.txt`` (one token per line; line ``i`` is id ``i``) and ``tokenizer.json``."""
         from specc.runtime.rundir import write_text
