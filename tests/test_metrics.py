@@ -38,3 +38,19 @@ def test_regression_metrics():
     assert m["mae"] == pytest.approx(2 / 3)
     assert m["rmse"] == pytest.approx((4 / 3) ** 0.5)
     assert m["r2"] == pytest.approx(1 - 4 / 2)
+
+
+@pytest.mark.parametrize("loss, y, scores", [
+    ("binary_crossentropy", [0, 1, 1], [[0.2], [0.7], [0.4]]),
+    ("sparse_categorical_crossentropy", [0, 2], [[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]]),
+    ("mse", [1.0, 2.0], [[1.5], [1.0]]),
+])
+def test_test_loss_equals_keras_evaluate(loss, y, scores):
+    from specc.runtime.evaluate import mean_loss
+    from specc.runtime.quiet import import_keras
+    keras = import_keras()
+    y, scores = np.array(y), np.array(scores, dtype="float32")
+    model = keras.Sequential([keras.Input((scores.shape[1],)), keras.layers.Identity()])
+    model.compile(loss=loss)
+    expected = model.evaluate(scores, y, verbose=0)
+    assert mean_loss(loss, y, scores) == pytest.approx(expected, rel=1e-5)

@@ -113,7 +113,7 @@ def train_spec(spec, out: str | None = None, log=print) -> Path:
     write_history(folder, history)
     model.save(folder / "model.keras")
 
-    results, scores = evaluate(model, prep.x_test, prep.y_test, task, prep.class_names,
+    results, scores = evaluate(model, prep.x_test, prep.y_test, task, loss, prep.class_names,
                                train["batch_size"])
     metrics_doc = {
         "spec": spec.name, "task": task, "spec_file": str(spec.path),
