@@ -32,8 +32,9 @@ def hand_written():
             x = layer(x)
         models[name] = keras.Model(inp, x)
 
-    seq("lstm.yaml", _tokens(200), L.Embedding(10000, 64), L.LSTM(64, return_sequences=True),
-        L.LSTM(32), L.Dropout(0.3), L.Dense(1, activation="sigmoid"))
+    seq("lstm.yaml", _tokens(300), L.Embedding(20000, 64),
+        L.LSTM(64, return_sequences=True, dropout=0.2), L.LSTM(32, dropout=0.2), L.Dropout(0.3),
+        L.Dense(1, activation="sigmoid"))
     seq("conv1d.yaml", _tokens(500), L.Embedding(10000, 128), L.Conv1D(32, 7, activation="relu"),
         L.MaxPooling1D(7), L.Conv1D(32, 5, activation="relu"), L.MaxPooling1D(5),
         L.GlobalMaxPooling1D(), L.Dense(1, activation="sigmoid"))
@@ -83,10 +84,10 @@ def test_build_cli_prints_keras_summary_and_saves(tmp_path, capsys):
     out = tmp_path / "m.keras"
     assert main(["build", str(SPECS / "lstm.yaml"), "--save", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "Total params: 685,473" in text
-    assert "(None, 200, 64)" in text
+    assert "Total params: 1,325,473" in text
+    assert "(None, 300, 64)" in text
     reloaded = keras.saving.load_model(out, safe_mode=True)
-    assert reloaded.count_params() == 685_473
+    assert reloaded.count_params() == 1_325_473
 
 
 def test_build_rejects_save_without_keras_suffix(tmp_path, capsys):

@@ -50,13 +50,23 @@ def build_model(spec: dict, *, series: bool, n_classes: int | None = None,
         try:
             x = getattr(keras.layers, name)(**kwargs)(x)
         except (ValueError, TypeError) as e:
-            raise SpecError([SpecIssue(file, 0, 0, f"$.model.layers[{i}]",
-                                       f"Keras rejected {name}: {e}")]) from None
+            first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise SpecError([_issue(file, ("model", "layers", i),
+                                    f"Keras rejected {name}: {first_line}")]) from None
     if spec["task"] == "multiclass" and n_classes is None and spec["model"].get("head") == "auto":
-        raise SpecError([SpecIssue(file, 0, 0, "$.model.head",
-                                   "the number of classes is unknown before the data is read")])
+        raise SpecError([_issue(file, ("model", "head"),
+                                "the number of classes is unknown before the data is read")])
     outputs = keras.layers.Dense(**head_args(spec, n_classes), name="head")(x)
     return keras.Model(inputs, outputs, name=spec["name"])
+
+
+def _issue(file: str, path: tuple, message: str) -> SpecIssue:
+    """An issue positioned in the spec file when it can be read again, else at 0:0."""
+    from specc.loader.yaml_source import format_path, read_spec
+    try:
+        return read_spec(file).issue(path, message)
+    except Exception:  # noqa: BLE001 - positions are a courtesy; the message must get out
+        return SpecIssue(file, 0, 0, format_path(path), message)
 
 
 def compile_spec(spec, n_classes: int | None = None) -> keras.Model:
