@@ -94,3 +94,22 @@ def test_build_rejects_save_without_keras_suffix(tmp_path, capsys):
     from specc.cli import main
     assert main(["build", str(SPECS / "lstm.yaml"), "--save", str(tmp_path / "m.h5")]) == 2
     assert "must end in .keras" in capsys.readouterr().err
+
+
+def test_regularizer_factors_become_keras_l1l2(write_spec):
+    spec = load_spec(write_spec("""\
+name: r
+task: binary
+data: {dataset: imdb}
+preprocessing: {tokenizer: {num_words: 100}, sequence: {max_len: 10}}
+model:
+  layers:
+    - Embedding: {output_dim: 4, embeddings_regularizer: {l2: 1.0e-5}}
+    - Bidirectional: {layer: {LSTM: {units: 2, kernel_regularizer: {l1: 0.1}}}}
+"""))
+    model = compile_spec(spec)
+    emb = model.get_layer(index=1)
+    assert isinstance(emb.embeddings_regularizer, keras.regularizers.L1L2)
+    assert emb.embeddings_regularizer.get_config()["l2"] == pytest.approx(1e-5)
+    inner = model.get_layer(index=2).forward_layer
+    assert inner.cell.kernel_regularizer.get_config()["l1"] == pytest.approx(0.1)

@@ -24,7 +24,12 @@ INITIALIZERS = ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "l
                 "lecun_normal", "orthogonal", "zeros", "ones", "random_normal",
                 "random_uniform", "truncated_normal", "variance_scaling"]
 INITIALIZER = {"type": "string", "enum": INITIALIZERS}
-REGULARIZER = {"type": ["string", "null"], "enum": ["l1", "l2", "l1_l2", None]}
+REGULARIZER = {"anyOf": [
+    {"type": ["string", "null"], "enum": ["l1", "l2", "l1_l2", None]},
+    {"type": "object", "minProperties": 1, "additionalProperties": False,
+     "properties": {"l1": {"type": "number", "minimum": 0}, "l2": {"type": "number", "minimum": 0}}},
+]}
+"""A Keras regularizer: a name (``l2`` = L2(0.01)) or factors, ``{l2: 1.0e-4}`` = ``L1L2(l2=1e-4)``."""
 SIZE_1D = {"anyOf": [POS_INT, {"type": "array", "items": POS_INT, "minItems": 1, "maxItems": 1}]}
 PADDING = {"type": "string", "enum": ["valid", "same"]}
 
@@ -44,6 +49,16 @@ GATED = {"recurrent_activation": ACTIVATION}
 NORM_COMMON = {"axis": {"type": "integer"}, "epsilon": {"type": "number", "exclusiveMinimum": 0},
                "center": BOOL, "scale": BOOL}
 KERAS_DOC = "https://keras.io/api/layers/"
+
+
+def to_keras(args: dict) -> dict:
+    """Spec arguments -> Keras constructor kwargs: regularizer factors become ``keras.regularizers.L1L2``."""
+    out = dict(args)
+    for key, value in args.items():
+        if key.endswith("_regularizer") and isinstance(value, dict):
+            import keras
+            out[key] = keras.regularizers.L1L2(**value)
+    return out
 
 
 def _int1(value, default):
@@ -163,7 +178,7 @@ def _bidirectional(x: Tensor, args: dict, ctx: Context) -> Tensor:
 def _bidirectional_build(args: dict, info: dict) -> dict:
     import keras  # local: only the compiler's build step needs Keras
     (name, inner_args), = args["layer"].items()
-    return {**args, "layer": getattr(keras.layers, name)(**(inner_args or {}))}
+    return {**args, "layer": getattr(keras.layers, name)(**to_keras(inner_args or {}))}
 
 
 def _identity(x: Tensor, args: dict, ctx: Context) -> Tensor:

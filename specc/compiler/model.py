@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keras
 
+from specc.compiler.layers import to_keras
 from specc.compiler.registry import layers
 from specc.compiler.shapes import HEAD_RULES, input_tensor, layer_entries
 from specc.errors import SpecError, SpecIssue
@@ -46,7 +47,7 @@ def build_model(spec: dict, *, series: bool, n_classes: int | None = None,
     x = inputs
     for i, (name, args) in enumerate(layer_entries(spec)):
         d = defs[name]
-        kwargs = d.build_args(args, info) if d.build_args else dict(args)
+        kwargs = to_keras(d.build_args(args, info) if d.build_args else args)
         try:
             x = getattr(keras.layers, name)(**kwargs)(x)
         except (ValueError, TypeError) as e:

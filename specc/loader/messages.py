@@ -102,7 +102,10 @@ def _bound(err: ValidationError, path: tuple):
 
 
 def _any_of(err: ValidationError, path: tuple):
-    if err.validator_value and {"const": "auto"} in err.validator_value:
+    if any(b.get("properties", {}).get("l2") for b in err.validator_value if isinstance(b, dict)):
+        yield path, (f"expected l1, l2, l1_l2 or factors such as {{l2: 1.0e-4}}, got "
+                     f"{describe(err.instance)}"), False
+    elif err.validator_value and {"const": "auto"} in err.validator_value:
         yield path, f"expected 'auto' or a mapping of Dense arguments, got {describe(err.instance)}", False
     elif isinstance(err.instance, (list, int)) and not isinstance(err.instance, bool):
         yield path, f"expected a positive integer or a one-element list of one, got {err.instance!r}", False
