@@ -38,6 +38,8 @@ def hand_written():
     seq("conv1d.yaml", _tokens(500), L.Embedding(10000, 128), L.Conv1D(32, 7, activation="relu"),
         L.MaxPooling1D(7), L.Conv1D(32, 5, activation="relu"), L.MaxPooling1D(5),
         L.GlobalMaxPooling1D(), L.Dense(1, activation="sigmoid"))
+    seq("fasttext.yaml", _tokens(500), L.Embedding(20000, 32), L.GlobalAveragePooling1D(),
+        L.Dense(1, activation="sigmoid"))
     seq("bilstm.yaml", _tokens(200), L.Embedding(10000, 64), L.Bidirectional(L.LSTM(32)),
         L.Dropout(0.3), L.Dense(1, activation="sigmoid"))
     seq("gru.yaml", _tokens(200), L.Embedding(10000, 64), L.GRU(64), L.Dropout(0.3),
@@ -48,6 +50,8 @@ def hand_written():
     seq("reuters_lstm.yaml", _tokens(150), L.Embedding(10000, 128),
         L.LSTM(128, return_sequences=True), L.LSTM(64), L.Dropout(0.3),
         L.Dense(46, activation="softmax"))
+    seq("reuters_mlp.yaml", _tokens(300), L.Embedding(10000, 64), L.GlobalAveragePooling1D(),
+        L.Dense(128, activation="relu"), L.Dropout(0.3), L.Dense(46, activation="softmax"))
     seq("sst2_conv1d.yaml", _tokens(50), L.Embedding(15000, 128), L.SpatialDropout1D(0.2),
         L.Conv1D(128, 3, activation="relu"), L.GlobalMaxPooling1D(),
         L.Dense(64, activation="relu"), L.Dropout(0.5), L.Dense(1, activation="sigmoid"))
