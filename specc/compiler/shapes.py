@@ -41,8 +41,8 @@ def layer_entries(spec: dict) -> list[tuple[str, dict]]:
     return out
 
 
-def walk_stack(spec: dict, series: bool):
-    """Yield ``(path, message, at_key)`` for every semantic problem in the model section.
+def walk_stack(spec: dict, series: bool) -> list[tuple]:
+    """``(path, message, at_key)`` for every semantic problem in the model section.
 
     ``path`` is a tuple such as ``("model", "layers", 2, "kernel_size")``.
     """
@@ -56,11 +56,11 @@ def walk_stack(spec: dict, series: bool):
         missing = [a for a in defs[name].required if a not in args]
         if missing:
             found.append((here, f"{name} needs argument(s): {', '.join(missing)}", False))
-            return iter(found)
+            return found
         if i == 0 and not series and name != "Embedding":
             found.append((here, f"on text input the first layer must be Embedding (token ids "
                                 f"-> vectors), not {name}", False))
-            return iter(found)
+            return found
 
         def report(message, arg=None, _here=here, _name=name):
             found.append((_here + ((_name, arg) if arg else ()), message, False))
@@ -71,9 +71,9 @@ def walk_stack(spec: dict, series: bool):
             x = defs[name].infer(x, args, ctx)
         except ShapeError as e:
             found.append((here + ((name, e.arg) if e.arg else ()), str(e), False))
-            return iter(found)
+            return found
     found.extend(_head_issues(spec, x, len(entries) - 1))
-    return iter(found)
+    return found
 
 
 def _head_issues(spec: dict, x: Tensor, last: int):

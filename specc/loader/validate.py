@@ -81,9 +81,7 @@ def load_spec(path: str | Path) -> Spec:
     from specc.loader.semantic import semantic_issues
     source = read_spec(path)
     issues = source.issues + schema_issues(source)
-    resolved = None
-    if not issues or isinstance(source.data, dict):
-        resolved = fill_defaults(load_schema(), source.data) if isinstance(source.data, dict) else None
+    resolved = fill_defaults(load_schema(), source.data) if isinstance(source.data, dict) else None
     if resolved is not None:
         bad = {i.path.split(".")[1].split("[")[0] for i in issues if i.path != "$"}
         if any(i.path == "$" for i in issues):
@@ -91,8 +89,7 @@ def load_spec(path: str | Path) -> Spec:
         issues += semantic_issues(source, resolved, bad)
     if issues:
         raise SpecError(_dedupe(issues))
-    text = Path(path).read_text(encoding="utf-8")
-    return Spec(Path(path), source.data, resolved, text)
+    return Spec(Path(path), source.data, resolved, source.text)
 
 
 def _dedupe(issues: list[SpecIssue]) -> list[SpecIssue]:

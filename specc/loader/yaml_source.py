@@ -41,12 +41,14 @@ class SpecSource:
         data: the constructed value (normally a dict).
         root: the composed root node (None for an empty document).
         issues: problems found while reading that did not stop it (duplicate keys).
+        text: the document's text.
     """
 
     file: str
     data: object
     root: yaml.Node | None
     issues: list[SpecIssue] = field(default_factory=list)
+    text: str = ""
 
     def locate(self, path, at_key: bool = False) -> tuple[int, int]:
         """1-based ``(line, column)`` of the node at ``path``, or of the deepest existing parent.
@@ -133,7 +135,7 @@ def parse_spec(text: str, file: str = "<spec>") -> SpecSource:
         raise SpecError([SpecIssue(file, 1, 1, "$", "YAML nesting too deep")]) from None
     finally:
         loader.dispose()
-    return SpecSource(file, data, root, issues)
+    return SpecSource(file, data, root, issues, text)
 
 
 def _duplicate_keys(root: yaml.Node, file: str) -> list[SpecIssue]:
