@@ -129,6 +129,7 @@ def test_missing_data_file_is_one_line_error(tmp_path, write_spec, capsys):
     assert main(["train", str(write_spec(CSV_SPEC)), "--out", str(tmp_path / "r")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "train.csv" in err and "\n" not in err
+    assert not (tmp_path / "r").exists()  # no half-made run folder left behind
 
 
 @needs_data

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ import yaml
 from specc.compiler.model import build_model
 from specc.compiler.optimizers import build_optimizer
 from specc.data import load_dataset
+from specc.errors import SpeccError
 from specc.loader.semantic import is_series
 from specc.reports.markdown import write_report
 from specc.runtime.device import describe_device
@@ -76,17 +78,20 @@ def train_spec(spec, out: str | None = None, log=print) -> Path:
 
     Raises:
         RunError: the run folder cannot be created or written.
-        DataError: the data cannot be read.
+        DataError: the data cannot be read (the new run folder is removed again).
     """
     resolved, task, train = spec.resolved, spec.task, spec.resolved["train"]
     folder = create_run_dir(out or default_run_dir(spec.name))
+    t0 = time.perf_counter()
+    try:
+        dataset = load_dataset(resolved["data"], spec.base_dir, task=task)
+        prep = prepare(resolved, dataset)
+    except SpeccError:
+        shutil.rmtree(folder, ignore_errors=True)  # nothing was written yet: leave no trace
+        raise
+    prep_seconds = time.perf_counter() - t0
     log(f"run folder: {folder}")
     write_text(folder / "spec.yaml", yaml.safe_dump(resolved, sort_keys=False))
-
-    t0 = time.perf_counter()
-    dataset = load_dataset(resolved["data"], spec.base_dir, task=task)
-    prep = prepare(resolved, dataset)
-    prep_seconds = time.perf_counter() - t0
     log(f"data: {dataset.source}; train {len(prep.y_train)}, validation {len(prep.y_val)}, "
         f"test {len(prep.y_test)} ({prep_seconds:.1f} s)")
     if prep.encoder is not None:
