@@ -26,6 +26,10 @@ class TextDataset:
         class_names: names of the classes by id, or None for regression.
         source: a short human description ("aclImdb v1 from <dir>").
         notes: derivation facts worth reporting (counts, rules applied).
+        train_groups: optional group of each training example, shape ``(n,)`` (IMDB: the
+            movie reviewed). A grouped validation split keeps each group on one side, as the
+            dataset's own test split does (its movies are disjoint from train's).
+        group_name: what a group is ("movie"), for reports.
     """
 
     train_texts: list[str]
@@ -37,6 +41,8 @@ class TextDataset:
     dev_labels: np.ndarray | None = None
     source: str = ""
     notes: dict = field(default_factory=dict)
+    train_groups: np.ndarray | None = None
+    group_name: str = ""
 
     kind = "text"
 

@@ -40,7 +40,8 @@ def _check_stratifiable(labels: np.ndarray, parts: dict[str, int],
 
 
 def validation_split(labels, fraction: float, seed: int, stratify: bool,
-                     class_names: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     class_names: list[str] | None = None,
+                     groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Split training indices ``0..n-1`` into train and validation.
 
     Args:
@@ -50,6 +51,10 @@ def validation_split(labels, fraction: float, seed: int, stratify: bool,
         stratify: True for classification (shuffled, class proportions kept); False for
             series/regression (not shuffled: the last ``fraction`` is validation).
         class_names: names by class id, used in error messages only.
+        groups: optional group id per sample (e.g. the movie a review is about). Then no
+            group is on both sides: sklearn's ``StratifiedGroupKFold`` with
+            ``round(1 / fraction)`` folds, the first fold being validation, so the size is
+            ``fraction`` of ``n`` only approximately.
 
     Returns:
         ``(train_idx, val_idx)``: sorted ``int64`` index arrays that partition ``range(n)``.
@@ -69,6 +74,12 @@ def validation_split(labels, fraction: float, seed: int, stratify: bool,
         raise DataError("a stratified split needs the labels, not just a count")
     _check_stratifiable(y, {"training part": n - n_val, "validation part": n_val},
                         class_names, "split off validation data")
+    if groups is not None:
+        from sklearn.model_selection import StratifiedGroupKFold
+        folds = StratifiedGroupKFold(n_splits=max(2, round(1 / fraction)), shuffle=True,
+                                     random_state=seed)
+        train, val = next(folds.split(idx, y, groups=np.asarray(groups)))
+        return np.sort(idx[train]), np.sort(idx[val])
     from sklearn.model_selection import train_test_split
 
     train, val = train_test_split(idx, test_size=n_val, random_state=seed, shuffle=True,

@@ -2,7 +2,8 @@
 
 The order of work keeps the test split untouched until evaluation: train is
 (optionally) subsampled and split into train/validation with the spec's seed
-(stratified for classification, chronological for series); the tokenizer is fitted
+(stratified for classification, chronological for series; grouped when the dataset
+records groups, e.g. IMDB's movies, so validation sees unseen movies as test does); the tokenizer is fitted
 on the remaining training texts only; validation and test are then encoded with it.
 """
 
@@ -34,11 +35,12 @@ class Prepared:
     class_names: list[str] | None
     encoder: TextEncoder | None
     test_texts: list[str] | None = None
+    grouped_by: str = ""
 
     def counts(self) -> dict:
-        """Example counts per split: ``{"n_train", "n_validation", "n_test"}``."""
+        """Example counts per split and the validation grouping (``""`` when not grouped)."""
         return {"n_train": len(self.y_train), "n_validation": len(self.y_val),
-                "n_test": len(self.y_test)}
+                "n_test": len(self.y_test), "validation_grouped_by": self.grouped_by}
 
 
 def _take(seq, idx):
@@ -60,19 +62,24 @@ def prepare(spec: dict, dataset: TextDataset | SeriesDataset) -> Prepared:
             keep = subsample(y_test if classify else len(y_test), data["max_test_samples"],
                              seed, classify, names)
             x_test, y_test, texts_test = _take(x_test, keep), y_test[keep], _take(texts_test, keep)
+    groups = getattr(dataset, "train_groups", None) if data["grouped_validation"] else None
     if "max_train_samples" in data:
         keep = subsample(y if classify else len(y), data["max_train_samples"], seed, classify,
                          names)
         x, y = _take(x, keep), y[keep]
+        groups = None if groups is None else groups[keep]
     if data["validation"] == "dev":
         x_val, y_val = dataset.dev_texts, dataset.dev_labels
     else:
         tr, va = validation_split(y if classify else len(y), data["validation_split"], seed,
-                                  classify and not isinstance(dataset, SeriesDataset), names)
+                                  classify and not isinstance(dataset, SeriesDataset), names,
+                                  groups=groups)
         x, y, x_val, y_val = _take(x, tr), y[tr], _take(x, va), y[va]
     encoder = None
     if isinstance(dataset, TextDataset):
         encoder = TextEncoder.from_spec(spec["preprocessing"]).fit(x)
         x, x_val, x_test = encoder.encode(x), encoder.encode(x_val), encoder.encode(x_test)
+    grouped_by = dataset.group_name if groups is not None and data["validation"] == "split" else ""
     return Prepared(np.asarray(x), np.asarray(y), np.asarray(x_val), np.asarray(y_val),
-                    np.asarray(x_test), np.asarray(y_test), names, encoder, texts_test)
+                    np.asarray(x_test), np.asarray(y_test), names, encoder, texts_test,
+                    grouped_by)

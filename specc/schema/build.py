@@ -66,6 +66,11 @@ def _data_schema() -> dict:
                            "description": "split: hold out validation_split of train; "
                                           "dev: the dataset's own dev split."},
             "validation_split": {**FRACTION, "default": 0.2},
+            "grouped_validation": {"type": "boolean", "default": True,
+                                   "description": "Where the dataset records groups (imdb: "
+                                                  "the movie reviewed), keep each group on one "
+                                                  "side of the validation split, as the test "
+                                                  "split does."},
             "max_train_samples": {**POS_INT, "description": "Stratified subsample of train."},
             "max_test_samples": {**POS_INT, "description": "Stratified subsample of test."},
         },

@@ -59,3 +59,15 @@ def test_reuters46(real_data_dir):
     assert test_counts[:3].tolist() == [1_076, 695, 119]
     assert np.all(np.diff(train_counts + test_counts) <= 0)  # ids by descending frequency
     assert ds.train_texts[0].startswith("BAHIA COCOA REVIEW\nShowers continued")
+
+
+@pytest.mark.realdata
+def test_imdb_train_reviews_carry_their_movie():
+    import os
+    from pathlib import Path
+    if not os.environ.get("SPECC_DATA_DIR"):
+        pytest.skip("SPECC_DATA_DIR is not set")
+    from specc.data import load_dataset
+    d = load_dataset({"dataset": "imdb"}, Path("."), task="binary")
+    assert d.train_groups.shape == (25000,) and d.group_name == "movie"
+    assert d.notes["train_movies"] == len(set(d.train_groups.tolist())) > 3000

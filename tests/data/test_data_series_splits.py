@@ -102,3 +102,17 @@ def test_subsample_stratified_sorted_deterministic():
     assert len(plain) == 40 and len(set(plain.tolist())) == 40 and np.all(np.diff(plain) > 0)
     near_all = subsample(labels, 399, seed=0, stratify=True)  # drops fewer than n_classes
     assert len(near_all) == 399
+
+
+def test_grouped_validation_split_keeps_groups_apart():
+    import numpy as np
+    from specc.data.splits import validation_split
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(100), 10)
+    labels = rng.integers(0, 2, size=1000)
+    tr, va = validation_split(labels, 0.2, 3, True, groups=groups)
+    assert not set(groups[tr]) & set(groups[va])
+    assert sorted(np.concatenate([tr, va]).tolist()) == list(range(1000))
+    assert 150 <= len(va) <= 250
+    again = validation_split(labels, 0.2, 3, True, groups=groups)
+    assert again[1].tolist() == va.tolist()
