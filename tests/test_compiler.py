@@ -38,7 +38,8 @@ def hand_written():
     seq("conv1d.yaml", _tokens(500), L.Embedding(10000, 128), L.Conv1D(32, 7, activation="relu"),
         L.MaxPooling1D(7), L.Conv1D(32, 5, activation="relu"), L.MaxPooling1D(5),
         L.GlobalMaxPooling1D(), L.Dense(1, activation="sigmoid"))
-    seq("fasttext.yaml", _tokens(500), L.Embedding(20000, 32), L.GlobalAveragePooling1D(),
+    seq("fasttext.yaml", _tokens(500), L.Embedding(20000, 32, mask_zero=True),
+        L.GlobalAveragePooling1D(),
         L.Dense(1, activation="sigmoid"))
     seq("bilstm.yaml", _tokens(200), L.Embedding(10000, 64), L.Bidirectional(L.LSTM(32)),
         L.Dropout(0.3), L.Dense(1, activation="sigmoid"))
