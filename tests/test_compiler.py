@@ -32,7 +32,7 @@ def hand_written():
             x = layer(x)
         models[name] = keras.Model(inp, x)
 
-    seq("lstm.yaml", _tokens(300), L.Embedding(20000, 64),
+    seq("lstm.yaml", _tokens(300), L.Embedding(20000, 64, mask_zero=True),
         L.LSTM(64, return_sequences=True, dropout=0.2), L.LSTM(32, dropout=0.2), L.Dropout(0.3),
         L.Dense(1, activation="sigmoid"))
     seq("conv1d.yaml", _tokens(500), L.Embedding(10000, 128), L.Conv1D(32, 7, activation="relu"),
