@@ -43,7 +43,8 @@ def plot_confusion_matrix(matrix: list[list[int]], class_names: list[str], path:
     size = max(4.0, min(0.35 * n + 2, 18.0))
     fig, ax = plt.subplots(figsize=(size, size))
     ConfusionMatrixDisplay(np.asarray(matrix), display_labels=class_names).plot(
-        ax=ax, colorbar=False, include_values=n <= 20, xticks_rotation="vertical")
+        ax=ax, colorbar=False, include_values=n <= 20, values_format="d",
+        xticks_rotation="vertical")
     ax.set_title("confusion matrix (test)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
