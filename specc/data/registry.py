@@ -9,7 +9,6 @@ is ever downloaded.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from specc.data.base import SeriesDataset, TextDataset
 from specc.data.checksums import verify_file
 from specc.data.datasets import imdb, reuters, sine, sst2
 from specc.errors import DataError
+from specc.suggest import did_you_mean
 
 ENV_VAR = "SPECC_DATA_DIR"
 DEFAULT_DIR = "~/.cache/specc/datasets"
@@ -124,11 +124,6 @@ def names() -> list[str]:
     return sorted(_DATASETS)
 
 
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
-
-
 def get(name: str) -> NamedDataset:
     """The :class:`NamedDataset` called ``name``.
 
@@ -138,7 +133,7 @@ def get(name: str) -> NamedDataset:
     try:
         return _DATASETS[name]
     except (KeyError, TypeError):
-        raise DataError(f"unknown dataset {name!r}; {_did_you_mean(str(name), names())}"
+        raise DataError(f"unknown dataset {name!r}{did_you_mean(str(name), names())}; "
                         f"known datasets: {', '.join(names())}") from None
 
 
@@ -155,8 +150,8 @@ def resolve_options(dataset: NamedDataset, options: dict | None) -> dict:
     for key in options:
         if key not in dataset.options:
             known = ", ".join(dataset.options) or "none"
-            raise DataError(f"dataset {dataset.name!r} has no option {key!r}; "
-                            f"{_did_you_mean(key, list(dataset.options))}options: {known}")
+            raise DataError(f"dataset {dataset.name!r} has no option {key!r}"
+                            f"{did_you_mean(key, list(dataset.options))}; options: {known}")
     resolved = {}
     for key, (kind, default, _desc) in dataset.options.items():
         value = options.get(key, default)

@@ -54,7 +54,7 @@ def test_sine_defaults_and_noise_seed(tmp_path):
 
 
 def test_sine_option_errors(tmp_path):
-    with pytest.raises(DataError, match="no option 'step'; did you mean 'steps'"):
+    with pytest.raises(DataError, match=r"no option 'step' \(did you mean 'steps'\?\)"):
         load_dataset({"dataset": "sine", "options": {"step": 10}}, tmp_path)
     with pytest.raises(DataError, match="option steps must be int"):
         load_dataset({"dataset": "sine", "options": {"steps": 1.5}}, tmp_path)
