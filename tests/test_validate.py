@@ -266,7 +266,8 @@ def test_validate_does_not_import_tensorflow(write_spec):
 def test_resolved_spec_has_defaults(write_spec):
     spec = load_spec(write_spec(BASE + "    - Embedding: {output_dim: 8}\n    - Flatten\n"))
     r = spec.resolved
-    assert r["train"]["optimizer"] == {"name": "adam", "learning_rate": 0.001}
+    assert r["train"]["optimizer"] == {"name": "adam", "learning_rate": 0.001,
+                                       "warmup_ratio": 0.0, "schedule": "constant"}
     assert r["preprocessing"]["tokenizer"]["oov_token"] == "<OOV>"
     assert r["preprocessing"]["sequence"]["padding"] == "pre"
     assert r["data"]["validation_split"] == 0.2

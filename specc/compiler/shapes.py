@@ -32,7 +32,7 @@ def input_tensor(spec: dict, series: bool) -> Tensor:
 def layer_entries(spec: dict) -> list[tuple[str, dict]]:
     """``model.layers`` as ``(name, args)`` pairs (a bare ``- Flatten`` has args ``{}``)."""
     out = []
-    for item in spec["model"]["layers"]:
+    for item in spec["model"].get("layers", []):
         if isinstance(item, str):
             out.append((item, {}))
         else:
@@ -41,14 +41,18 @@ def layer_entries(spec: dict) -> list[tuple[str, dict]]:
     return out
 
 
-def walk_stack(spec: dict, series: bool) -> list[tuple]:
+def walk_stack(spec: dict, series: bool, start: Tensor | None = None) -> list[tuple]:
     """``(path, message, at_key)`` for every semantic problem in the model section.
 
-    ``path`` is a tuple such as ``("model", "layers", 2, "kernel_size")``.
+    ``path`` is a tuple such as ``("model", "layers", 2, "kernel_size")``. ``start`` is
+    the tensor entering ``model.layers`` when it is not the token ids or series window
+    (a pretrained backbone's pooled vector, ``(hidden_dim,)``); ``layers`` may then be
+    absent.
     """
     defs = layers()
-    num_words = None if series else spec["preprocessing"]["tokenizer"]["num_words"]
-    x = input_tensor(spec, series)
+    num_words = None if series or start is not None else \
+        spec["preprocessing"]["tokenizer"]["num_words"]
+    x = start or input_tensor(spec, series)
     found: list = []
     entries = layer_entries(spec)
     for i, (name, args) in enumerate(entries):
@@ -57,7 +61,7 @@ def walk_stack(spec: dict, series: bool) -> list[tuple]:
         if missing:
             found.append((here, f"{name} needs argument(s): {', '.join(missing)}", False))
             return found
-        if i == 0 and not series and name != "Embedding":
+        if i == 0 and not series and start is None and name != "Embedding":
             found.append((here, f"on text input the first layer must be Embedding (token ids "
                                 f"-> vectors), not {name}", False))
             return found
@@ -72,13 +76,14 @@ def walk_stack(spec: dict, series: bool) -> list[tuple]:
         except ShapeError as e:
             found.append((here + ((name, e.arg) if e.arg else ()), str(e), False))
             return found
-    found.extend(_head_issues(spec, x, len(entries) - 1))
+    found.extend(_head_issues(spec, x, len(entries) - 1, start is not None))
     return found
 
 
-def _head_issues(spec: dict, x: Tensor, last: int):
+def _head_issues(spec: dict, x: Tensor, last: int, pooled: bool):
     if x.rank != 1:
-        yield (("model", "layers", last),
+        where = ("model", "layers", last) if last >= 0 or not pooled else ("model", "pooling")
+        yield (where,
                f"the output here is {x}, one vector per time step; the head needs one vector "
                f"per sample: add GlobalMaxPooling1D, GlobalAveragePooling1D or Flatten, or set "
                f"return_sequences: false on the last recurrent layer", False)

@@ -3,16 +3,16 @@
 * data: exactly one source (named dataset, train/test files, or a series); dataset
   options known; the task fits the dataset; ``validation: dev`` only where a dev
   split exists; a series goes with ``task: regression`` and no tokenizer.
-* model: the layer stack walked symbolically (``specc.compiler.shapes``): Embedding
-  first on text, recurrent layers fed 3-D input, kernel/pool sizes that fit the
-  sequence, a 2-D output reaching the head; and the head against the task.
+* model: per model kind (:mod:`specc.loader.model_rules`): the layer stack walked
+  symbolically (``specc.compiler.shapes``): Embedding first on text, recurrent layers
+  fed 3-D input, kernel/pool sizes that fit the sequence, a 2-D output reaching the
+  head, the head against the task; backbone presets found; estimators fit the task.
 
 Each check returns :class:`~specc.errors.SpecIssue` objects; none raises.
 """
 
 from __future__ import annotations
 
-from specc.compiler.shapes import walk_stack
 from specc.errors import DataError, SpecIssue
 from specc.loader.yaml_source import SpecSource
 
@@ -22,8 +22,11 @@ def semantic_issues(source: SpecSource, spec: dict, bad: set[str]) -> list[SpecI
     if "*" in bad or "data" in bad or "task" in bad:
         return []
     issues = [source.issue(p, m, k) for p, m, k in data_issues(spec, set(source.data))]
-    if not ({"model", "preprocessing"} & bad) and not issues:
-        issues += [source.issue(p, m, k) for p, m, k in model_issues(spec)]
+    if not ({"model", "preprocessing", "train"} & bad) and not issues:
+        from pathlib import Path
+        from specc.loader.model_rules import model_issues
+        issues += [source.issue(p, m, k) for p, m, k in
+                   model_issues(spec, source.data, is_series(spec), Path(source.file).parent)]
     return issues
 
 
@@ -75,7 +78,3 @@ def is_series(spec: dict) -> bool:
     from specc.data import describe
     return describe(spec["data"])["kind"] == "series"
 
-
-def model_issues(spec: dict):
-    """Yield ``(path, message, at_key)`` from the layer stack and head checks."""
-    yield from walk_stack(spec, series=is_series(spec))

@@ -49,6 +49,12 @@ class Spec:
         return self.resolved["task"]
 
     @property
+    def kind(self) -> str:
+        """``keras``, ``bert`` or ``estimator`` (:func:`specc.compiler.kinds.model_kind`)."""
+        from specc.compiler.kinds import model_kind
+        return model_kind(self.resolved["model"])
+
+    @property
     def base_dir(self) -> Path:
         """The folder relative data paths are resolved against."""
         return self.path.parent
@@ -89,7 +95,8 @@ def load_spec(path: str | Path) -> Spec:
         issues += semantic_issues(source, resolved, bad)
     if issues:
         raise SpecError(_dedupe(issues))
-    return Spec(Path(path), source.data, resolved, source.text)
+    from specc.loader.resolve import resolve_kind
+    return Spec(Path(path), source.data, resolve_kind(resolved, source.data), source.text)
 
 
 def _dedupe(issues: list[SpecIssue]) -> list[SpecIssue]:

@@ -10,6 +10,8 @@ the two identical. ``default`` values in it are what ``specc`` fills in.
 
 from __future__ import annotations
 
+from specc.compiler.backbones import PRESETS
+from specc.compiler.estimators import estimator_schema, features_schema
 from specc.compiler.optimizers import optimizer_schema
 from specc.compiler.registry import layers
 
@@ -85,16 +87,26 @@ def _preprocessing_schema() -> dict:
         "properties": {
             "tokenizer": {
                 "type": "object",
-                "properties": {
-                    "num_words": {"type": "integer", "minimum": 2, "default": 10000,
-                                  "description": "Vocabulary size incl. padding (0) and OOV (1)."},
-                    "oov_token": {"type": ["string", "null"], "default": "<OOV>"},
-                    "standardize": {"type": ["string", "null"], "default":
-                                    "lower_and_strip_punctuation",
-                                    "enum": ["lower_and_strip_punctuation", "lower",
-                                             "strip_punctuation", None]},
+                "description": "Keras Tokenizer settings, or {preset: NAME} for the WordPiece "
+                               "tokenizer of a pretrained backbone ([CLS]/[SEP] added).",
+                "properties": {"preset": {"type": "string"}},
+                "if": {"required": ["preset"]},
+                "then": {"properties": {"preset": {"type": "string", "description":
+                                                   "A backbone preset name or folder."}},
+                         "additionalProperties": False},
+                "else": {
+                    "properties": {
+                        "num_words": {"type": "integer", "minimum": 2, "default": 10000,
+                                      "description": "Vocabulary size incl. padding (0) and "
+                                                     "OOV (1)."},
+                        "oov_token": {"type": ["string", "null"], "default": "<OOV>"},
+                        "standardize": {"type": ["string", "null"], "default":
+                                        "lower_and_strip_punctuation",
+                                        "enum": ["lower_and_strip_punctuation", "lower",
+                                                 "strip_punctuation", None]},
+                    },
+                    "additionalProperties": False,
                 },
-                "additionalProperties": False,
                 "default": {},
             },
             "sequence": {
@@ -117,6 +129,44 @@ def _head_schema() -> dict:
     dense = layers()["Dense"].arg_schema("#/definitions/layer")
     return {"description": "auto: Dense derived from the task; or Dense arguments.",
             "anyOf": [{"const": "auto"}, {**dense, "type": "object"}], "default": "auto"}
+
+
+def _backbone_args() -> dict:
+    return {"type": "object",
+            "properties": {"preset": {"type": "string", "description":
+                                      "Preset name (" + ", ".join(PRESETS) + ") or a folder in "
+                                      "Hugging Face or keras-hub format."},
+                           "trainable": {"type": "boolean", "default": True,
+                                         "description": "false: freeze the backbone."}},
+            "required": ["preset"], "additionalProperties": False}
+
+
+def _model_schema() -> dict:
+    backbone_args = _backbone_args()
+    features_backbone = {**backbone_args, "properties": {"preset": backbone_args["properties"]
+                                                         ["preset"]}}
+    return {
+        "type": "object",
+        "description": "A Keras stack (layers), a pretrained BERT (backbone) or a "
+                       "scikit-learn model (features + estimator).",
+        "properties": {
+            "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/layer"}},
+            "head": _head_schema(),
+            "backbone": {"type": "object", "minProperties": 1, "maxProperties": 1,
+                         "description": "A keras-hub backbone, fine-tuned with the head.",
+                         "properties": {"BertBackbone": backbone_args},
+                         "additionalProperties": False},
+            "pooling": {"type": "string", "enum": ["cls", "mean", "pooled"],
+                        "description": "Backbone output -> one vector: the [CLS] token's "
+                                       "vector, the mean over real tokens, or BERT's pooler "
+                                       "(tanh Dense on [CLS], as keras-hub's BertTextClassifier)."},
+            "features": features_schema(features_backbone),
+            "estimator": estimator_schema(),
+        },
+        "if": {"required": ["backbone"]},
+        "then": {"properties": {"pooling": {"default": "cls"}}},
+        "additionalProperties": False,
+    }
 
 
 def _train_schema() -> dict:
@@ -182,16 +232,7 @@ def build_schema() -> dict:
             "task": {"type": "string", "enum": ["binary", "multiclass", "regression"]},
             "data": _data_schema(),
             "preprocessing": _preprocessing_schema(),
-            "model": {
-                "type": "object",
-                "properties": {
-                    "layers": {"type": "array", "minItems": 1,
-                               "items": {"$ref": "#/definitions/layer"}},
-                    "head": _head_schema(),
-                },
-                "required": ["layers"],
-                "additionalProperties": False,
-            },
+            "model": _model_schema(),
             "train": _train_schema(),
             "report": _report_schema(),
         },
