@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--format", choices=["text", "json"], default="text",
                    help="json: one object with every issue, for CI")
 
-    b = sub.add_parser("build", help="compile a spec and print the Keras model summary")
+    b = sub.add_parser("build", help="compile a spec and print the Keras model summary "
+                                     "(or the scikit-learn pipeline)")
     b.add_argument("spec", metavar="SPEC")
     b.add_argument("--save", metavar="PATH.keras", help="also write the model to this file")
 
@@ -70,6 +71,13 @@ def cmd_build(args) -> int:
     import_keras()
     from specc.compiler.model import compile_spec
     model = compile_spec(spec)
+    if spec.kind == "estimator":
+        from specc.compiler.pipeline import describe_pipeline
+        print(describe_pipeline(model))
+        if args.save:
+            raise UsageError("--save writes a Keras model; a scikit-learn pipeline is saved "
+                             "fitted, by specc train (model.joblib)")
+        return 0
     model.summary()
     if args.save:
         if not args.save.endswith(".keras"):

@@ -39,12 +39,23 @@ def build_model(spec: dict, *, series: bool, n_classes: int | None = None,
         SpecError: Keras rejected a layer that passed validation (a specc bug, reported
             with the layer's spec path rather than a traceback).
     """
-    defs = layers()
     x_in = input_tensor(spec, series)
     inputs = keras.Input(shape=x_in.shape, dtype="int32" if x_in.dtype == "int" else "float32",
                          name="tokens" if not series else "window")
     info = {"num_words": None if series else spec["preprocessing"]["tokenizer"]["num_words"]}
-    x = inputs
+    x = apply_layers(inputs, spec, info, file)
+    return keras.Model(inputs, output_head(x, spec, n_classes, file), name=spec["name"])
+
+
+def apply_layers(x, spec: dict, info: dict, file: str = "<spec>"):
+    """Apply each ``model.layers`` entry to the Keras tensor ``x``; return the last output.
+
+    ``info`` carries values derived from the rest of the spec (``num_words``).
+
+    Raises:
+        SpecError: Keras rejected a layer that passed validation, at the layer's spec path.
+    """
+    defs = layers()
     for i, (name, args) in enumerate(layer_entries(spec)):
         d = defs[name]
         kwargs = to_keras(d.build_args(args, info) if d.build_args else args)
@@ -54,11 +65,19 @@ def build_model(spec: dict, *, series: bool, n_classes: int | None = None,
             first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise SpecError([_issue(file, ("model", "layers", i),
                                     f"Keras rejected {name}: {first_line}")]) from None
+    return x
+
+
+def output_head(x, spec: dict, n_classes: int | None, file: str = "<spec>"):
+    """The output ``Dense`` (named ``head``) applied to ``x``: ``(batch, units)``.
+
+    Raises:
+        SpecError: a multiclass auto head without a known class count.
+    """
     if spec["task"] == "multiclass" and n_classes is None and spec["model"].get("head") == "auto":
         raise SpecError([_issue(file, ("model", "head"),
                                 "the number of classes is unknown before the data is read")])
-    outputs = keras.layers.Dense(**head_args(spec, n_classes), name="head")(x)
-    return keras.Model(inputs, outputs, name=spec["name"])
+    return keras.layers.Dense(**head_args(spec, n_classes), name="head")(x)
 
 
 def _issue(file: str, path: tuple, message: str) -> SpecIssue:
@@ -70,19 +89,38 @@ def _issue(file: str, path: tuple, message: str) -> SpecIssue:
         return SpecIssue(file, 0, 0, format_path(path), message)
 
 
-def compile_spec(spec, n_classes: int | None = None) -> keras.Model:
-    """Model of a :class:`~specc.loader.validate.Spec`, taking the class count from its data.
+def class_count(spec) -> int | None:
+    """Number of classes of a multiclass :class:`~specc.loader.validate.Spec` (else None).
 
     For named datasets the count is static; for files the training labels are read.
     """
     from specc.data import describe
-    from specc.loader.semantic import is_series
     resolved = spec.resolved
-    series = is_series(resolved)
-    if n_classes is None and resolved["task"] == "multiclass":
-        n_classes = describe(resolved["data"]).get("n_classes")
-        if n_classes is None:
-            from specc.data import load_dataset
-            n_classes = len(load_dataset(resolved["data"], spec.base_dir,
-                                         task=resolved["task"]).class_names)
-    return build_model(resolved, series=series, n_classes=n_classes, file=str(spec.path))
+    if resolved["task"] != "multiclass":
+        return None
+    n_classes = describe(resolved["data"]).get("n_classes")
+    if n_classes is None:
+        from specc.data import load_dataset
+        n_classes = len(load_dataset(resolved["data"], spec.base_dir,
+                                     task=resolved["task"]).class_names)
+    return n_classes
+
+
+def compile_spec(spec, n_classes: int | None = None):
+    """Model of a :class:`~specc.loader.validate.Spec`: a Keras model (kinds keras and
+    bert) or an unfitted scikit-learn ``Pipeline`` (kind estimator).
+
+    ``n_classes`` defaults to :func:`class_count`.
+    """
+    from specc.loader.semantic import is_series
+    if spec.kind == "estimator":
+        from specc.compiler.pipeline import build_pipeline
+        return build_pipeline(spec)
+    if n_classes is None:
+        n_classes = class_count(spec)
+    if spec.kind == "bert":
+        from specc.compiler.bert import build_bert_model
+        return build_bert_model(spec.resolved, n_classes=n_classes, base_dir=spec.base_dir,
+                                file=str(spec.path))
+    return build_model(spec.resolved, series=is_series(spec.resolved), n_classes=n_classes,
+                       file=str(spec.path))

@@ -17,11 +17,26 @@ from specc.data import SeriesDataset, TextDataset, subsample, validation_split
 from specc.preprocessing.text import TextEncoder
 
 
+def make_encoder(spec: dict, base_dir="."):
+    """The text encoder a resolved spec declares: Keras-style :class:`TextEncoder`,
+    a backbone's :class:`~specc.preprocessing.wordpiece.WordPieceEncoder`, or None
+    (a scikit-learn pipeline reads the raw texts)."""
+    from specc.compiler.kinds import model_kind
+    if model_kind(spec["model"]) == "estimator":
+        return None
+    tokenizer = spec["preprocessing"]["tokenizer"]
+    if "preset" in tokenizer:
+        from specc.preprocessing.wordpiece import WordPieceEncoder
+        return WordPieceEncoder.from_spec(spec["preprocessing"], base_dir)
+    return TextEncoder.from_spec(spec["preprocessing"])
+
+
 @dataclass
 class Prepared:
     """Arrays for ``model.fit`` / ``evaluate``.
 
-    ``x_*``: int32 ``(n, max_len)`` token ids or float32 ``(n, window, 1)`` windows;
+    ``x_*``: int32 ``(n, max_len)`` token ids, a dict of such arrays (BERT inputs),
+    float32 ``(n, window, 1)`` windows, or the texts themselves (scikit-learn pipelines);
     ``y_*``: int64 class ids or float32 targets, ``(n,)``. ``test_texts`` are kept for
     reports; ``encoder`` is None for series data.
     """
@@ -33,7 +48,7 @@ class Prepared:
     x_test: np.ndarray
     y_test: np.ndarray
     class_names: list[str] | None
-    encoder: TextEncoder | None
+    encoder: object | None
     test_texts: list[str] | None = None
     grouped_by: str = ""
 
@@ -47,8 +62,11 @@ def _take(seq, idx):
     return [seq[i] for i in idx] if isinstance(seq, list) else seq[idx]
 
 
-def prepare(spec: dict, dataset: TextDataset | SeriesDataset) -> Prepared:
-    """Split and encode ``dataset`` as the resolved ``spec`` says (see module docstring)."""
+def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".") -> Prepared:
+    """Split and encode ``dataset`` as the resolved ``spec`` says (see module docstring).
+
+    ``base_dir`` is where relative backbone preset paths resolve.
+    """
     data, seed = spec["data"], spec["train"]["seed"]
     classify = spec["task"] != "regression"
     names = dataset.class_names
@@ -75,11 +93,18 @@ def prepare(spec: dict, dataset: TextDataset | SeriesDataset) -> Prepared:
                                   classify and not isinstance(dataset, SeriesDataset), names,
                                   groups=groups)
         x, y, x_val, y_val = _take(x, tr), y[tr], _take(x, va), y[va]
-    encoder = None
-    if isinstance(dataset, TextDataset):
-        encoder = TextEncoder.from_spec(spec["preprocessing"]).fit(x)
+    encoder = make_encoder(spec, base_dir) if isinstance(dataset, TextDataset) else None
+    if encoder is not None:
+        encoder.fit(x)
         x, x_val, x_test = encoder.encode(x), encoder.encode(x_val), encoder.encode(x_test)
     grouped_by = dataset.group_name if groups is not None and data["validation"] == "split" else ""
-    return Prepared(np.asarray(x), np.asarray(y), np.asarray(x_val), np.asarray(y_val),
-                    np.asarray(x_test), np.asarray(y_test), names, encoder, texts_test,
+    return Prepared(_array(x), np.asarray(y), _array(x_val), np.asarray(y_val),
+                    _array(x_test), np.asarray(y_test), names, encoder, texts_test,
                     grouped_by)
+
+
+def _array(x):
+    """Arrays stay arrays, dicts of arrays (BERT inputs) stay dicts, texts stay a list."""
+    if isinstance(x, dict) or (isinstance(x, list) and (not x or isinstance(x[0], str))):
+        return x
+    return np.asarray(x)

@@ -1,0 +1,83 @@
+"""Texts -> BERT inputs with the WordPiece tokenizer of a backbone preset.
+
+keras-hub's ``BertTokenizer.from_preset`` reads the preset's ``vocab.txt`` (token ids
+equal the Hugging Face tokenizer's) and ``BertTextClassifierPreprocessor`` packs
+``[CLS] tokens [SEP]`` then padding, truncating to ``max_len``
+(https://keras.io/keras_hub/api/models/bert/bert_text_classifier_preprocessor/).
+The preprocessor is built with the spec's ``max_len`` explicitly: ``from_preset`` on a
+sentence-transformers folder would keep its own 256 (see ../shared/NOTES.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from specc.compiler.backbones import read_config, resolve_preset
+
+CHUNK = 2048
+"""Texts tokenized per call (bounds memory on large splits)."""
+
+
+class WordPieceEncoder:
+    """Encode texts as ``{"token_ids", "segment_ids", "padding_mask"}``, each int32 ``(n, max_len)``.
+
+    Same interface as :class:`specc.preprocessing.text.TextEncoder`: ``fit`` (a no-op:
+    the vocabulary is the preset's), ``encode``, ``vocabulary``, ``save``.
+    """
+
+    def __init__(self, preset: str, max_len: int, base_dir: Path | str = "."):
+        """Load the tokenizer of ``preset`` (name or folder; see :mod:`specc.compiler.backbones`).
+
+        Raises:
+            PresetError: the preset cannot be found.
+        """
+        from specc.runtime.quiet import import_keras_hub
+        keras_hub = import_keras_hub()
+        self.preset, self.max_len = preset, max_len
+        self.folder = resolve_preset(preset, base_dir)
+        self.config = read_config(self.folder)
+        self.tokenizer = keras_hub.models.BertTokenizer.from_preset(str(self.folder))
+        self.packer = keras_hub.models.BertTextClassifierPreprocessor(
+            tokenizer=self.tokenizer, sequence_length=max_len)
+
+    @classmethod
+    def from_spec(cls, preprocessing: dict, base_dir: Path | str = ".") -> "WordPieceEncoder":
+        """Encoder for a resolved ``preprocessing`` section with ``tokenizer: {preset: ...}``."""
+        return cls(preprocessing["tokenizer"]["preset"], preprocessing["sequence"]["max_len"],
+                   base_dir)
+
+    def fit(self, texts) -> "WordPieceEncoder":
+        """No-op (the vocabulary is fixed by the preset); returns self."""
+        return self
+
+    def encode(self, texts) -> dict[str, np.ndarray]:
+        """BERT inputs for ``texts``: three int32 arrays of shape ``(len(texts), max_len)``."""
+        texts = list(texts)
+        parts: dict[str, list[np.ndarray]] = {"token_ids": [], "segment_ids": [],
+                                              "padding_mask": []}
+        for start in range(0, max(len(texts), 1), CHUNK):
+            chunk = texts[start:start + CHUNK]
+            if not chunk:
+                break
+            packed = self.packer(chunk)
+            for key in parts:
+                parts[key].append(np.asarray(packed[key]).astype("int32"))
+        return {k: (np.concatenate(v) if v else np.zeros((0, self.max_len), "int32"))
+                for k, v in parts.items()}
+
+    def vocabulary(self) -> list[str]:
+        """The WordPiece vocabulary, id order."""
+        return list(self.tokenizer.get_vocabulary())
+
+    def save(self, folder: Path | str) -> None:
+        """Write ``vocab.txt`` (copied from the preset) and ``tokenizer.json`` (preset, max_len)."""
+        from specc.runtime.rundir import write_text
+        folder = Path(folder)
+        write_text(folder / "vocab.txt", "\n".join(self.vocabulary()) + "\n")
+        write_text(folder / "tokenizer.json", json.dumps(
+            {"kind": "wordpiece", "preset": self.preset, "preset_folder": str(self.folder),
+             "max_len": self.max_len, "lowercase": self.config.lowercase,
+             "vocabulary_size": self.config.vocabulary_size}, indent=2) + "\n")

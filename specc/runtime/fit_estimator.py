@@ -1,0 +1,101 @@
+"""Fit a scikit-learn pipeline (kind ``estimator``) on prepared texts.
+
+The pipeline (:mod:`specc.compiler.pipeline`) is fitted once on the training texts;
+train and validation rows of ``history.csv`` hold its loss and accuracy on each, and
+the test split is scored once. The loss is the one that fits the estimator's output:
+log loss of ``predict_proba`` (LogisticRegression), hinge loss of
+``decision_function`` margins (LinearSVC, RidgeClassifier), mean squared error for
+regression (scikit-learn ``log_loss``, ``hinge_loss``, ``mean_squared_error``).
+The fitted pipeline is saved with joblib as ``model.joblib``.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn import metrics as skm
+
+from specc.compiler.estimators import ESTIMATORS, estimator_entry
+from specc.reports.metrics import classification_metrics, regression_metrics
+from specc.runtime.fitted import Fitted
+from specc.runtime.prepare import Prepared
+
+
+def scores_of(pipeline, texts, how: str) -> np.ndarray:
+    """The estimator's raw outputs on ``texts``: probabilities, margins or predictions."""
+    return np.asarray(getattr(pipeline, how)(texts), dtype="float64")
+
+
+def estimator_loss(how: str, y: np.ndarray, scores: np.ndarray, n_classes: int | None) -> float:
+    """Mean loss of ``scores`` against labels ``y`` (see module doc for which loss)."""
+    if how == "predict_proba":
+        return float(skm.log_loss(y, scores, labels=list(range(n_classes))))
+    if how == "decision_function":
+        return float(skm.hinge_loss(y, scores, labels=list(range(n_classes))))
+    return float(skm.mean_squared_error(y, scores))
+
+
+def _metrics(how, pipeline, texts, y, class_names, prefix=""):
+    scores = scores_of(pipeline, texts, how)
+    n = len(class_names) if class_names else None
+    row = {f"{prefix}loss": estimator_loss(how, y, scores, n)}
+    if class_names:
+        row[f"{prefix}accuracy"] = float(skm.accuracy_score(y, pipeline.predict(texts)))
+    return row, scores
+
+
+def param_counts(pipeline) -> dict:
+    """Fitted coefficients (trainable) plus a frozen backbone's weights (non-trainable)."""
+    est = pipeline.named_steps["estimator"]
+    trained = int(np.size(getattr(est, "coef_", 0)) + np.size(getattr(est, "intercept_", 0)))
+    step = pipeline.named_steps["features"]
+    frozen = step.backbone_params() if hasattr(step, "backbone_params") else 0
+    return {"total": trained + frozen, "trainable": trained, "non_trainable": frozen}
+
+
+def fit_estimator(spec, prep: Prepared, folder: Path, log=print) -> Fitted:
+    """Fit the pipeline of ``spec`` on ``prep``; score validation and test; save it."""
+    from specc.compiler.pipeline import build_pipeline, describe_pipeline
+    pipeline = build_pipeline(spec)
+    how = ESTIMATORS[estimator_entry(spec.resolved["model"])[0]].scores
+    t1 = time.perf_counter()
+    pipeline.fit(prep.x_train, prep.y_train)
+    train_seconds = time.perf_counter() - t1
+    names = prep.class_names
+    row, _ = _metrics(how, pipeline, prep.x_train, prep.y_train, names)
+    val_row, _ = _metrics(how, pipeline, prep.x_val, prep.y_val, names, "val_")
+    test_row, scores = _metrics(how, pipeline, prep.x_test, prep.y_test, names)
+    if names:
+        result = classification_metrics(prep.y_test, pipeline.predict(prep.x_test), names)
+    else:
+        result = regression_metrics(prep.y_test, scores)
+    history = {k: [v] for k, v in {**row, **val_row}.items()}
+    extra = {"estimator_output": how}
+    features = pipeline.named_steps["features"]
+    if hasattr(features, "stats_"):
+        extra["feature_cache"] = features.stats_
+        hits = sum(s["cached"] for s in features.stats_)
+        log(f"features: {hits} of {len(features.stats_)} splits from the cache, "
+            f"{sum(s['seconds'] for s in features.stats_):.1f} s")
+    est = pipeline.named_steps["estimator"]
+    if hasattr(est, "n_iter_"):
+        extra["n_iter"] = int(np.max(est.n_iter_))
+    save_pipeline(pipeline, folder / "model.joblib")
+    return Fitted(history, describe_pipeline(pipeline), {"loss": test_row["loss"], **result},
+                  scores, param_counts(pipeline), train_seconds, extra=extra)
+
+
+def save_pipeline(pipeline, path: Path) -> None:
+    """Write the fitted pipeline with joblib, atomically (TfidfVectorizer's ``stop_words_``,
+    which only lists discarded terms, is dropped first to keep the file small)."""
+    import joblib
+    from specc.runtime.rundir import write_bytes
+    features = pipeline.named_steps["features"]
+    if hasattr(features, "stop_words_"):
+        features.stop_words_ = None
+    buf = io.BytesIO()
+    joblib.dump(pipeline, buf)
+    write_bytes(path, buf.getvalue())

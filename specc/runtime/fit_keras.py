@@ -1,0 +1,94 @@
+"""Fit a Keras model (kinds ``keras`` and ``bert``) on prepared arrays.
+
+Loss and metrics follow the task: binary ``binary_crossentropy`` + accuracy;
+multiclass ``sparse_categorical_crossentropy`` + accuracy; regression ``mse`` + mae.
+``model.fit`` runs with the spec's optimizer (and learning-rate schedule sized to
+the number of steps), batch size, epochs, seed and callbacks (EarlyStopping,
+ModelCheckpoint of the best epoch as ``best.keras``); the test split is evaluated
+once, after training; the final model is saved as ``model.keras``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from specc.compiler.optimizers import build_optimizer
+from specc.runtime.evaluate import evaluate
+from specc.runtime.fitted import Fitted
+from specc.runtime.prepare import Prepared
+
+LOSSES = {"binary": ("binary_crossentropy", ["accuracy"]),
+          "multiclass": ("sparse_categorical_crossentropy", ["accuracy"]),
+          "regression": ("mse", ["mae"])}
+
+
+def callbacks(train: dict, folder: Path) -> list:
+    """EarlyStopping and best-epoch ModelCheckpoint (``best.keras``) as ``train`` declares."""
+    out = []
+    if train["early_stopping"]:
+        out.append(keras.callbacks.EarlyStopping(**train["early_stopping"]))
+    if train["checkpoint"]:
+        out.append(keras.callbacks.ModelCheckpoint(folder / "best.keras", save_best_only=True,
+                                                   **train["checkpoint"]))
+    return out
+
+
+def model_summary(model) -> str:
+    """Keras' own ``model.summary()`` as plain text."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *a, **k: lines.append(line), line_length=100)
+    return "\n".join(lines)
+
+
+def param_counts(model) -> dict:
+    """``{"total", "trainable", "non_trainable"}`` parameter counts, as in Keras' summary."""
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    total = int(model.count_params())
+    return {"total": total, "trainable": trainable, "non_trainable": total - trainable}
+
+
+def n_examples(x) -> int:
+    """Number of examples in model inputs: an array or a dict of equally long arrays."""
+    return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
+
+
+def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True) -> Fitted:
+    """Build, compile, fit and evaluate the Keras model of ``spec``; save it in ``folder``."""
+    from specc.compiler.model import compile_spec
+    resolved, train = spec.resolved, spec.resolved["train"]
+    keras.utils.set_random_seed(train["seed"])
+    n_classes = len(prep.class_names) if prep.class_names else None
+    model = compile_spec(spec, n_classes=n_classes)
+    loss, metrics = LOSSES[spec.task]
+    steps = math.ceil(n_examples(prep.x_train) / train["batch_size"]) * train["epochs"]
+    model.compile(optimizer=build_optimizer(train["optimizer"], steps), loss=loss,
+                  metrics=metrics)
+    t1 = time.perf_counter()
+    fit = model.fit(prep.x_train, prep.y_train, validation_data=(prep.x_val, prep.y_val),
+                    batch_size=train["batch_size"], epochs=train["epochs"],
+                    callbacks=callbacks(train, folder), shuffle=shuffle,
+                    verbose=1 if sys.stdout.isatty() else 2)
+    train_seconds = time.perf_counter() - t1
+    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    model.save(folder / "model.keras")
+    results, scores = evaluate(model, prep.x_test, prep.y_test, spec.task, loss,
+                               prep.class_names, train["batch_size"])
+    return Fitted(history, model_summary(model), results, scores, param_counts(model),
+                  train_seconds, train["epochs"], len(history.get("loss", [])),
+                  best_epoch(history, train))
+
+
+def best_epoch(history: dict, train: dict) -> int | None:
+    """1-based epoch with the best monitored value (EarlyStopping/checkpoint monitor)."""
+    monitor = (train["early_stopping"] or train["checkpoint"] or {}).get("monitor", "val_loss")
+    values = history.get(monitor)
+    if not values:
+        return None
+    best = np.argmax(values) if ("acc" in monitor or "auc" in monitor) else np.argmin(values)
+    return int(best) + 1
