@@ -20,6 +20,7 @@ from sklearn import metrics as skm
 
 from specc.compiler.estimators import ESTIMATORS, estimator_entry
 from specc.reports.metrics import classification_metrics, regression_metrics
+from specc.runtime.cache import cache_dir
 from specc.runtime.fitted import Fitted
 from specc.runtime.prepare import Prepared
 
@@ -32,19 +33,31 @@ def scores_of(pipeline, texts, how: str) -> np.ndarray:
 def estimator_loss(how: str, y: np.ndarray, scores: np.ndarray, n_classes: int | None) -> float:
     """Mean loss of ``scores`` against labels ``y`` (see module doc for which loss)."""
     if how == "predict_proba":
+        scores = scores / scores.sum(axis=1, keepdims=True)  # float32 features: renormalize
         return float(skm.log_loss(y, scores, labels=list(range(n_classes))))
     if how == "decision_function":
         return float(skm.hinge_loss(y, scores, labels=list(range(n_classes))))
     return float(skm.mean_squared_error(y, scores))
 
 
+def predicted(pipeline, scores: np.ndarray) -> np.ndarray:
+    """Class ids from scores as scikit-learn's ``predict`` derives them: argmax of
+    probabilities / margins, or margin > 0 for a binary ``decision_function``."""
+    classes = pipeline.classes_
+    if scores.ndim == 1:
+        return classes[(scores > 0).astype(int)]
+    return classes[scores.argmax(axis=1)]
+
+
 def _metrics(how, pipeline, texts, y, class_names, prefix=""):
+    """One scoring pass: ``({prefix}loss, {prefix}accuracy}, scores, predictions)``."""
     scores = scores_of(pipeline, texts, how)
     n = len(class_names) if class_names else None
     row = {f"{prefix}loss": estimator_loss(how, y, scores, n)}
+    pred = predicted(pipeline, scores) if class_names else scores
     if class_names:
-        row[f"{prefix}accuracy"] = float(skm.accuracy_score(y, pipeline.predict(texts)))
-    return row, scores
+        row[f"{prefix}accuracy"] = float(skm.accuracy_score(y, pred))
+    return row, scores, pred
 
 
 def param_counts(pipeline) -> dict:
@@ -65,11 +78,11 @@ def fit_estimator(spec, prep: Prepared, folder: Path, log=print) -> Fitted:
     pipeline.fit(prep.x_train, prep.y_train)
     train_seconds = time.perf_counter() - t1
     names = prep.class_names
-    row, _ = _metrics(how, pipeline, prep.x_train, prep.y_train, names)
-    val_row, _ = _metrics(how, pipeline, prep.x_val, prep.y_val, names, "val_")
-    test_row, scores = _metrics(how, pipeline, prep.x_test, prep.y_test, names)
+    row, _, _ = _metrics(how, pipeline, prep.x_train, prep.y_train, names)
+    val_row, _, _ = _metrics(how, pipeline, prep.x_val, prep.y_val, names, "val_")
+    test_row, scores, pred = _metrics(how, pipeline, prep.x_test, prep.y_test, names)
     if names:
-        result = classification_metrics(prep.y_test, pipeline.predict(prep.x_test), names)
+        result = classification_metrics(prep.y_test, pred, names)
     else:
         result = regression_metrics(prep.y_test, scores)
     history = {k: [v] for k, v in {**row, **val_row}.items()}
@@ -78,8 +91,8 @@ def fit_estimator(spec, prep: Prepared, folder: Path, log=print) -> Fitted:
     if hasattr(features, "stats_"):
         extra["feature_cache"] = features.stats_
         hits = sum(s["cached"] for s in features.stats_)
-        log(f"features: {hits} of {len(features.stats_)} splits from the cache, "
-            f"{sum(s['seconds'] for s in features.stats_):.1f} s")
+        log(f"backbone features: {len(features.stats_) - hits} computed, {hits} read from the "
+            f"cache ({cache_dir()}), {sum(s['seconds'] for s in features.stats_):.1f} s")
     est = pipeline.named_steps["estimator"]
     if hasattr(est, "n_iter_"):
         extra["n_iter"] = int(np.max(est.n_iter_))
