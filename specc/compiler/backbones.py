@@ -107,9 +107,9 @@ def resolve_preset(value: str, base_dir: Path | str = ".") -> Path:
     if not (folder / "config.json").is_file():
         from specc.suggest import did_you_mean
         known = ", ".join(PRESETS)
-        raise PresetError(f"backbone preset '{value}': no config.json in {folder}; give a "
-                          f"preset name ({known}){did_you_mean(value, PRESETS)} or a folder in "
-                          f"Hugging Face or keras-hub format")
+        raise PresetError(f"backbone preset '{value}'{did_you_mean(value, PRESETS)}: no "
+                          f"config.json in {folder}; give a preset name (known: {known}) or a "
+                          f"folder in Hugging Face or keras-hub format")
     return folder
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from jsonschema.exceptions import ValidationError
 
+from specc.compiler.estimators import ESTIMATORS
 from specc.compiler.registry import layers
 from specc.suggest import did_you_mean
 
@@ -37,8 +38,14 @@ def describe(value: object) -> str:
 
 
 def _owner(path: tuple) -> str | None:
-    """The layer name whose arguments ``path`` addresses, if any."""
-    return path[-1] if path and isinstance(path[-1], str) and path[-1] in layers() else None
+    """The layer or estimator name whose arguments ``path`` addresses, if any."""
+    if not path or not isinstance(path[-1], str):
+        return None
+    if path[-1] in layers() or (path[-2:-1] == ("estimator",) and path[-1] in ESTIMATORS):
+        return path[-1]
+    if path[-1] == "tfidf":
+        return "TfidfVectorizer"
+    return None
 
 
 def _additional(err: ValidationError, path: tuple):
@@ -48,6 +55,9 @@ def _additional(err: ValidationError, path: tuple):
         hint = did_you_mean(key, allowed)
         if set(allowed) == set(layers()):
             yield path + (key,), f"unknown layer '{key}'{hint}", True
+        elif set(allowed) == set(ESTIMATORS):
+            yield (path + (key,), f"unknown estimator '{key}'{hint}; specc offers: "
+                   f"{', '.join(ESTIMATORS)}", True)
         elif (owner := _owner(path)) is not None:
             yield path + (key,), f"{owner} has no argument '{key}'{hint}", True
         elif path[-1:] == ("optimizer",):
@@ -84,6 +94,10 @@ def _required(err: ValidationError, path: tuple):
 
 def _count(err: ValidationError, path: tuple):
     keys = list(err.instance)
+    if set(err.schema.get("properties", {})) == set(ESTIMATORS):
+        yield path, (f"write one estimator, e.g. 'LogisticRegression: {{C: 1.0}}', not "
+                     f"{len(keys)}"), False
+        return
     if set(err.schema.get("properties", {})) == set(layers()):
         if not keys:
             msg = "empty layer entry; write one Keras layer, e.g. '- LSTM: {units: 32}'"
