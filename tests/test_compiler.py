@@ -64,6 +64,34 @@ def hand_written():
 HAND = hand_written()
 
 
+def hand_written_pipelines():
+    """The scikit-learn example specs, written the way the tutorials write them."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import LinearSVC
+
+    from specc.runtime.features import BertFeatures
+    return {
+        "sst2_tfidf_logreg.yaml": Pipeline([
+            ("features", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)),
+            ("estimator", LogisticRegression(C=10.0, max_iter=1000, random_state=42))]),
+        "imdb_tfidf_svm.yaml": Pipeline([
+            ("features", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.9,
+                                         sublinear_tf=True)),
+            ("estimator", LinearSVC(C=0.5, random_state=42))]),
+        "sst2_bert_features_logreg.yaml": Pipeline([
+            ("features", BertFeatures("minilm-l6", pooling="mean", max_len=64,
+                                      base_dir=str(SPECS))),
+            ("estimator", LogisticRegression(C=0.05, max_iter=1000, random_state=42))]),
+    }
+
+
+PIPELINES = hand_written_pipelines()
+BERT_SPECS = {"sst2_bert_finetune.yaml": ("cls", 64, 1)}
+"""Fine-tuning specs: (pooling, max_len, head units)."""
+
+
 def layer_rows(model):
     """(class, output shape, params) per layer, input layer excluded."""
     return [(type(layer).__name__, tuple(layer.output.shape), layer.count_params())
@@ -71,7 +99,36 @@ def layer_rows(model):
 
 
 def test_every_example_spec_has_a_hand_written_twin():
-    assert sorted(HAND) == sorted(p.name for p in SPECS.glob("*.yaml"))
+    assert sorted([*HAND, *PIPELINES, *BERT_SPECS]) == sorted(p.name for p in SPECS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", sorted(PIPELINES))
+def test_compiled_pipeline_equals_hand_written(name):
+    compiled = compile_spec(load_spec(SPECS / name))
+    hand = PIPELINES[name]
+    assert [type(s).__name__ for _, s in compiled.steps] == [type(s).__name__ for _, s in hand.steps]
+    assert repr(compiled) == repr(hand)
+    assert compiled.get_params()["features"].get_params() == hand.get_params()["features"].get_params()
+
+
+@pytest.mark.parametrize("name", sorted(BERT_SPECS))
+def test_compiled_bert_equals_hand_written_keras_hub(name):
+    """The BERT tutorial model: keras-hub backbone, [CLS] vector, Dropout, Dense head."""
+    from specc.compiler.backbones import resolve_preset
+    from specc.runtime.quiet import import_keras_hub
+    keras_hub = import_keras_hub()
+    pooling, max_len, units = BERT_SPECS[name]
+    backbone = keras_hub.models.BertBackbone.from_preset(str(resolve_preset("minilm-l6")))
+    inputs = {k: keras.Input(shape=(max_len,), dtype="int32", name=k)
+              for k in ("token_ids", "segment_ids", "padding_mask")}
+    x = backbone(inputs)["sequence_output"][:, 0, :]
+    x = L.Dropout(0.1)(x)
+    hand = keras.Model(inputs, L.Dense(units, activation="sigmoid")(x))
+    compiled = compile_spec(load_spec(SPECS / name))
+    assert compiled.count_params() == hand.count_params() == 22_713_216 + 385
+    trainable = sum(w.numpy().size for w in compiled.trainable_weights)
+    assert trainable == sum(w.numpy().size for w in hand.trainable_weights)
+    assert tuple(compiled.output.shape) == tuple(hand.output.shape) == (None, units)
 
 
 @pytest.mark.parametrize("name", sorted(HAND))

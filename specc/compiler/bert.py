@@ -102,8 +102,6 @@ def build_bert_model(spec: dict, *, n_classes: int | None = None, base_dir: Path
     else:
         backbone.trainable = args.get("trainable", True)
     pooling = model.get("pooling", "cls")
-    if pooling != "pooled":  # the pooler is not on the path to the loss: keep it frozen
-        backbone.get_layer("pooled_dense").trainable = False
     inputs = bert_inputs(spec["preprocessing"]["sequence"]["max_len"])
     x = pool(backbone(inputs), inputs["padding_mask"], pooling)
     x = apply_layers(x, spec, {"num_words": None}, file)

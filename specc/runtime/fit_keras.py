@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -69,6 +70,10 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True) -> Fi
     steps = math.ceil(n_examples(prep.x_train) / train["batch_size"]) * train["epochs"]
     model.compile(optimizer=build_optimizer(train["optimizer"], steps), loss=loss,
                   metrics=metrics)
+    # With cls/mean pooling BERT's pooler is off the loss path; Keras warns once that it
+    # gets no gradients. That is expected, so that one warning is silenced.
+    warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables "
+                                              r"\['pooled_dense/kernel', 'pooled_dense/bias'\]")
     t1 = time.perf_counter()
     fit = model.fit(prep.x_train, prep.y_train, validation_data=(prep.x_val, prep.y_val),
                     batch_size=train["batch_size"], epochs=train["epochs"],

@@ -1,0 +1,123 @@
+"""``specc train`` for the BERT and scikit-learn kinds: the same run folder and metrics.json.
+
+The tf-idf run uses data made here; the BERT runs read SST-2 from the data mirror on
+small stratified subsets (a few seconds of fine-tuning on 2 cores).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from specc.cli import main
+from tests.conftest import needs_data
+from tests.test_train_e2e import check_classification_doc, make_csv
+
+COMMON_KEYS = {"spec", "task", "spec_file", "model_kind", "data_source", "n_train",
+               "n_validation", "n_test", "validation_grouped_by", "loss", "accuracy",
+               "classification_report", "confusion_matrix", "class_names", "train_seconds",
+               "prepare_seconds", "epochs_requested", "epochs_trained", "best_epoch", "device",
+               "params", "backend", "keras_version"}
+
+TFIDF_SPEC = """\
+name: topics-tfidf
+task: multiclass
+data: {train: train.csv, test: test.csv, validation_split: 0.25}
+model:
+  features: {tfidf: {ngram_range: [1, 2]}}
+  estimator: {%s}
+train: {seed: 3}
+"""
+
+
+@pytest.mark.parametrize("estimator,output", [("LogisticRegression: {C: 10.0}", "predict_proba"),
+                                              ("LinearSVC: {C: 1.0}", "decision_function")])
+def test_tfidf_estimator_run_folder(tmp_path, write_spec, estimator, output):
+    import joblib
+    make_csv(tmp_path)
+    run = tmp_path / "run"
+    assert main(["train", str(write_spec(TFIDF_SPEC % estimator)), "--out", str(run)]) == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert COMMON_KEYS <= set(m) and m["model_kind"] == "estimator"
+    assert m["estimator_output"] == output and m["epochs_trained"] is None
+    assert (m["n_train"], m["n_validation"], m["n_test"]) == (90, 30, 60)
+    check_classification_doc(m, 3)
+    assert m["accuracy"] > 0.9
+    rows = list(csv.DictReader(open(tmp_path / "test.csv")))
+    labels = np.array([m["class_names"].index(r["label"]) for r in rows])
+    pipeline = joblib.load(run / "model.joblib")
+    assert np.mean(pipeline.predict([r["text"] for r in rows]) == labels) == pytest.approx(
+        m["accuracy"])
+    history = (run / "history.csv").read_text().splitlines()
+    assert history[0] == "epoch,loss,accuracy,val_loss,val_accuracy" and len(history) == 2
+    report = (run / "report.md").read_text()
+    assert "Fit (train and validation)" in report and "TfidfVectorizer" in report
+    assert m["params"]["trainable"] == pipeline.named_steps["estimator"].coef_.size + (
+        pipeline.named_steps["estimator"].intercept_.size)
+
+
+@needs_data
+@pytest.mark.realdata
+def test_bert_finetune_smoke_on_sst2(tmp_path, write_spec):
+    import keras
+    spec = write_spec("""\
+name: sst2-bert-smoke
+task: binary
+data: {dataset: sst2, validation: dev, max_train_samples: 96, max_test_samples: 64}
+preprocessing: {sequence: {max_len: 24}}
+model:
+  backbone: {BertBackbone: {preset: minilm-l6}}
+  layers: [{Dropout: {rate: 0.1}}]
+train:
+  optimizer: {name: adamw, learning_rate: 5.0e-5, weight_decay: 0.01, warmup_ratio: 0.1}
+  batch_size: 16
+  epochs: 1
+  seed: 1
+""")
+    run = tmp_path / "run"
+    assert main(["train", str(spec), "--out", str(run)]) == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert COMMON_KEYS <= set(m) and m["model_kind"] == "bert"
+    assert (m["n_train"], m["n_validation"], m["n_test"]) == (96, 872, 64)
+    check_classification_doc(m, 2)
+    assert m["params"]["total"] == 22_713_216 + 385
+    tok = json.loads((run / "tokenizer.json").read_text())
+    assert tok["kind"] == "wordpiece" and tok["max_len"] == 24
+    assert (run / "vocab.txt").read_text().splitlines()[101] == "[CLS]"
+    # the saved model reloads safely and gives the reported test accuracy
+    from specc.data import load_dataset, subsample
+    from specc.preprocessing.wordpiece import WordPieceEncoder
+    ds = load_dataset({"dataset": "sst2"}, tmp_path, task="binary")
+    keep = subsample(ds.test_labels, 64, 1, True)
+    x = WordPieceEncoder("minilm-l6", 24).encode([ds.test_texts[i] for i in keep])
+    model = keras.saving.load_model(run / "model.keras", safe_mode=True)
+    pred = (model.predict(x, verbose=0).reshape(-1) >= 0.5).astype(int)
+    assert np.mean(pred == ds.test_labels[keep]) == pytest.approx(m["accuracy"])
+
+
+@needs_data
+@pytest.mark.realdata
+def test_bert_features_logreg_on_sst2_subset(tmp_path, write_spec, monkeypatch):
+    monkeypatch.setenv("SPECC_CACHE_DIR", str(tmp_path / "cache"))
+    spec = write_spec("""\
+name: sst2-features-smoke
+task: binary
+data: {dataset: sst2, max_train_samples: 400, max_test_samples: 200}
+preprocessing: {sequence: {max_len: 48}}
+model:
+  features: {backbone: {preset: minilm-l6}, pooling: mean, batch_size: 64}
+  estimator: {LogisticRegression: {C: 0.1, max_iter: 1000}}
+""")
+    first, second = tmp_path / "r1", tmp_path / "r2"
+    assert main(["train", str(spec), "--out", str(first)]) == 0
+    assert main(["train", str(spec), "--out", str(second)]) == 0
+    m1 = json.loads((first / "metrics.json").read_text())
+    m2 = json.loads((second / "metrics.json").read_text())
+    assert [s["cached"] for s in m1["feature_cache"]][:1] == [False]
+    assert all(s["cached"] for s in m2["feature_cache"])  # the second run reuses every split
+    assert m1["accuracy"] == m2["accuracy"] > 0.65
+    assert m1["params"]["non_trainable"] == 22_713_216 and m1["params"]["trainable"] == 385
+    check_classification_doc(m1, 2)
