@@ -140,3 +140,28 @@ def test_build_cli_prints_bert_summary(capsys):
 
 def test_preset_folder_is_resolved(tmp_path):
     assert (resolve_preset("minilm-l6") / "model.safetensors").is_file()
+
+
+def test_keras_hub_preset_folder_loads_by_path(backbone, encoder, tmp_path, write_spec):
+    """A folder written by keras-hub's save_to_preset is a valid backbone preset."""
+    from specc.compiler.backbones import read_config
+    from specc.compiler.model import compile_spec
+    from specc.loader.validate import load_spec
+    folder = tmp_path / "my-preset"
+    backbone.save_to_preset(str(folder))
+    encoder.tokenizer.save_to_preset(str(folder))
+    cfg = read_config(folder)
+    assert (cfg.source, cfg.hidden_dim, cfg.num_layers, cfg.vocabulary_size) == (
+        "keras-hub", 384, 6, 30522)
+    spec = load_spec(write_spec("""\
+name: local
+task: binary
+data: {dataset: sst2}
+preprocessing: {sequence: {max_len: 16}}
+model:
+  backbone: {BertBackbone: {preset: my-preset}}
+""", name="local.yaml"))
+    model = compile_spec(spec)
+    assert model.count_params() == 22_713_216 + 385
+    x = WordPieceEncoder("my-preset", 16, tmp_path).encode(SENTENCES)
+    np.testing.assert_array_equal(x["token_ids"], encoder.encode(SENTENCES)["token_ids"])

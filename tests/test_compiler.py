@@ -175,3 +175,26 @@ model:
     assert emb.embeddings_regularizer.get_config()["l2"] == pytest.approx(1e-5)
     inner = model.get_layer(index=2).forward_layer
     assert inner.cell.kernel_regularizer.get_config()["l1"] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("schedule,end", [("cosine", 0.0), ("constant", 1e-3)])
+def test_warmup_schedule(schedule, end):
+    """Linear warm-up over warmup_ratio of the steps, then cosine decay to 0 or constant."""
+    from specc.compiler.optimizers import build_optimizer, learning_rate
+    config = {"name": "adamw", "learning_rate": 1e-3, "weight_decay": 0.01,
+              "warmup_ratio": 0.1, "schedule": schedule}
+    sched = learning_rate(config, total_steps=100)
+    assert isinstance(build_optimizer(config, 100), keras.optimizers.AdamW)
+    values = [float(sched(step)) for step in (0, 5, 10, 55, 100)]
+    assert values[0] == pytest.approx(0.0, abs=1e-9)
+    assert values[1] == pytest.approx(5e-4, rel=1e-5) and values[2] == pytest.approx(1e-3)
+    assert values[4] == pytest.approx(end, abs=1e-9)
+    if schedule == "cosine":
+        assert values[3] == pytest.approx(5e-4, rel=1e-4)  # half-way through the decay
+
+
+def test_no_schedule_keeps_a_float_learning_rate():
+    from specc.compiler.optimizers import build_optimizer
+    opt = build_optimizer({"name": "adam", "learning_rate": 0.002, "warmup_ratio": 0.0,
+                           "schedule": "constant"}, total_steps=100)
+    assert float(opt.learning_rate) == pytest.approx(0.002)
