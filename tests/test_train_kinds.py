@@ -121,3 +121,25 @@ model:
     assert m1["accuracy"] == m2["accuracy"] > 0.65
     assert m1["params"]["non_trainable"] == 22_713_216 and m1["params"]["trainable"] == 385
     check_classification_doc(m1, 2)
+
+
+def test_ridge_regression_on_tfidf(tmp_path, write_spec):
+    """A regression target that is a sum of word values is learnt by tf + Ridge."""
+    import random
+    rng = random.Random(0)
+    value = {"good": 1.0, "bad": -1.0, "great": 2.0, "awful": -2.0, "fine": 0.5, "meh": 0.0}
+    for split, n in (("train", 200), ("test", 60)):
+        rows = ["text,label"]
+        for _ in range(n):
+            ws = rng.choices(list(value), k=4)
+            rows.append(f"{' '.join(ws)},{sum(value[w] for w in ws):.2f}")
+        (tmp_path / f"{split}.csv").write_text("\n".join(rows) + "\n")
+    spec = write_spec("name: ridge\ntask: regression\ndata: {train: train.csv, test: test.csv}\n"
+                      "model:\n  features: {tfidf: {use_idf: false, norm: null}}\n"
+                      "  estimator: {Ridge: {alpha: 0.1}}\n")
+    run = tmp_path / "run"
+    assert main(["train", str(spec), "--out", str(run)]) == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["estimator_output"] == "predict" and "n_iter" not in m
+    assert m["loss"] == pytest.approx(m["mse"]) and m["r2"] > 0.95
+    assert (run / "history.csv").read_text().splitlines()[0] == "epoch,loss,val_loss"

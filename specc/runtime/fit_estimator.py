@@ -94,7 +94,7 @@ def fit_estimator(spec, prep: Prepared, folder: Path, log=print) -> Fitted:
         log(f"backbone features: {len(features.stats_) - hits} computed, {hits} read from the "
             f"cache ({cache_dir()}), {sum(s['seconds'] for s in features.stats_):.1f} s")
     est = pipeline.named_steps["estimator"]
-    if hasattr(est, "n_iter_"):
+    if getattr(est, "n_iter_", None) is not None:  # iterative solvers only
         extra["n_iter"] = int(np.max(est.n_iter_))
     save_pipeline(pipeline, folder / "model.joblib")
     return Fitted(history, describe_pipeline(pipeline), {"loss": test_row["loss"], **result},
