@@ -160,3 +160,12 @@ def test_tokenizer_preset_must_match_backbone(write_spec, tmp_path):
                         "sequence: {max_len: 64}\n  tokenizer: {preset: other}")
     (_, path, msg), = issues(write_spec, text)
     assert path == "$.preprocessing.tokenizer.preset" and "must be the backbone's" in msg
+
+
+def test_keras_stack_with_a_tokenizer_preset(write_spec):
+    text = ("name: k\ntask: binary\ndata: {dataset: sst2}\n"
+            "preprocessing: {tokenizer: {preset: minilm-l6}}\n"
+            "model:\n  layers: [{Embedding: {output_dim: 8}}, GlobalMaxPooling1D]\n")
+    (line, path, msg), = issues(write_spec, text)
+    assert (line, path) == (4, "$.preprocessing.tokenizer.preset")
+    assert "feeds a pretrained backbone" in msg

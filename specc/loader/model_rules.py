@@ -43,6 +43,11 @@ def _keras(spec, written, series, base_dir):
     if "pooling" in model:
         yield ("model", "pooling"), "pooling applies to a backbone; a Keras stack pools with " \
                                     "its own layers (GlobalMaxPooling1D, ...)", True
+    if not series and "preset" in spec["preprocessing"]["tokenizer"]:
+        yield (("preprocessing", "tokenizer", "preset"), "a tokenizer preset feeds a pretrained "
+               "backbone (model.backbone); a Keras stack learns its vocabulary: use num_words, "
+               "oov_token, standardize", True)
+        return
     yield from walk_stack(spec, series=series)
 
 
