@@ -97,6 +97,9 @@ def cmd_train(args) -> int:
     if args.epochs is not None:
         if args.epochs < 1:
             raise UsageError("--epochs must be >= 1")
+        if spec.kind == "estimator":
+            raise UsageError("--epochs applies to Keras models; a scikit-learn estimator is "
+                             "fitted once")
         spec.resolved["train"]["epochs"] = args.epochs
     from specc.runtime.quiet import import_keras
     import_keras()

@@ -143,3 +143,11 @@ def test_ridge_regression_on_tfidf(tmp_path, write_spec):
     assert m["estimator_output"] == "predict" and "n_iter" not in m
     assert m["loss"] == pytest.approx(m["mse"]) and m["r2"] > 0.95
     assert (run / "history.csv").read_text().splitlines()[0] == "epoch,loss,val_loss"
+
+
+def test_epochs_override_is_refused_for_an_estimator(tmp_path, write_spec, capsys):
+    make_csv(tmp_path)
+    spec = write_spec(TFIDF_SPEC % "LinearSVC: {}")
+    assert main(["train", str(spec), "--epochs", "3", "--out", str(tmp_path / "r")]) == 2
+    assert "fitted once" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
