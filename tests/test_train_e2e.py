@@ -166,3 +166,15 @@ train: {batch_size: 32, epochs: 6, seed: 7}
     keep = subsample(ds.test_labels, 1000, 7, True)
     texts = [ds.test_texts[i] for i in keep]
     assert reevaluate_text_run(run, texts, ds.test_labels[keep]) == pytest.approx(m["accuracy"])
+
+
+def test_nan_loss_stops_with_a_clear_error(tmp_path, write_spec, capsys):
+    diverging = SINE.replace("{name: adam, learning_rate: 0.01}",
+                             "{name: sgd, learning_rate: 1.0e+30}")
+    run = tmp_path / "run"
+    assert main(["train", str(write_spec(diverging)), "--out", str(run)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: training stopped: the loss became NaN or infinite at epoch 1, "
+                          "batch ") and "learning_rate (now 1e+30)" in err and "\n" not in err
+    assert not (run / "metrics.json").exists()
+    assert (run / "error.txt").read_text().strip() == err.removeprefix("error: ")

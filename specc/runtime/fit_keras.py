@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from specc.compiler.optimizers import build_optimizer
+from specc.errors import RunError
 from specc.runtime.evaluate import evaluate
 from specc.runtime.fitted import Fitted
 from specc.runtime.prepare import Prepared
@@ -38,6 +39,37 @@ def callbacks(train: dict, folder: Path) -> list:
         out.append(keras.callbacks.ModelCheckpoint(folder / "best.keras", save_best_only=True,
                                                    **train["checkpoint"]))
     return out
+
+
+class NanGuard(keras.callbacks.Callback):
+    """Stop training at the first batch whose loss is NaN or infinite, and remember where.
+
+    Like ``keras.callbacks.TerminateOnNaN``, plus the epoch and batch (1-based) for the
+    error message. ``tripped`` is ``(epoch, batch)`` or None.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.epoch, self.tripped = 0, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Track the current epoch (0-based from Keras)."""
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        """Stop when this batch's running loss is not finite."""
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.tripped = (self.epoch + 1, batch + 1)
+            self.model.stop_training = True
+
+
+def nan_error(tripped: tuple[int, int], optimizer: dict) -> RunError:
+    """The user-facing error for a loss that became NaN/inf at ``(epoch, batch)``."""
+    epoch, batch = tripped
+    return RunError(f"training stopped: the loss became NaN or infinite at epoch {epoch}, batch "
+                    f"{batch}; lower train.optimizer.learning_rate (now "
+                    f"{optimizer['learning_rate']:g}), or set clipnorm: 1.0")
 
 
 def model_summary(model) -> str:
@@ -75,11 +107,14 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True) -> Fi
     warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables "
                                               r"\['pooled_dense/kernel', 'pooled_dense/bias'\]")
     t1 = time.perf_counter()
+    guard = NanGuard()
     fit = model.fit(prep.x_train, prep.y_train, validation_data=(prep.x_val, prep.y_val),
                     batch_size=train["batch_size"], epochs=train["epochs"],
-                    callbacks=callbacks(train, folder), shuffle=shuffle,
+                    callbacks=[guard, *callbacks(train, folder)], shuffle=shuffle,
                     verbose=1 if sys.stdout.isatty() else 2)
     train_seconds = time.perf_counter() - t1
+    if guard.tripped:
+        raise nan_error(guard.tripped, train["optimizer"])
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     model.save(folder / "model.keras")
     results, scores = evaluate(model, prep.x_test, prep.y_test, spec.task, loss,

@@ -21,7 +21,7 @@ import keras
 import yaml
 
 from specc.data import load_dataset
-from specc.errors import SpeccError
+from specc.errors import RunError, SpeccError
 from specc.loader.semantic import is_series
 from specc.reports.markdown import write_report
 from specc.runtime.device import describe_device
@@ -66,12 +66,16 @@ def train_spec(spec, out: str | None = None, log=print) -> Path:
 
     device = describe_device()
     log(f"device: {device}")
-    if spec.kind == "estimator":
-        from specc.runtime.fit_estimator import fit_estimator
-        fitted = fit_estimator(spec, prep, folder, log)
-    else:
-        from specc.runtime.fit_keras import fit_keras
-        fitted = fit_keras(spec, prep, folder, shuffle=not is_series(resolved))
+    try:
+        if spec.kind == "estimator":
+            from specc.runtime.fit_estimator import fit_estimator
+            fitted = fit_estimator(spec, prep, folder, log)
+        else:
+            from specc.runtime.fit_keras import fit_keras
+            fitted = fit_keras(spec, prep, folder, shuffle=not is_series(resolved))
+    except RunError as e:
+        write_text(folder / "error.txt", f"{e}\n")  # the folder says why it has no metrics.json
+        raise
     write_text(folder / "summary.txt", fitted.summary + "\n")
     history, results = fitted.history, fitted.results
     write_history(folder, history)
