@@ -33,6 +33,13 @@ class RunError(SpeccError):
     """Training or evaluation cannot proceed (unwritable run folder, NaN loss, ...)."""
 
 
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character (newlines, tabs, control and line-separator
+    characters a spec key may hold) written as its escape, so a message stays one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 @dataclass(frozen=True, order=True)
 class SpecIssue:
     """One problem found in a spec file.
@@ -52,7 +59,7 @@ class SpecIssue:
     message: str = field(compare=True)
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.path}: {self.message}"
+        return one_line(f"{self.file}:{self.line}:{self.column}: {self.path}: {self.message}")
 
     def as_dict(self) -> dict:
         """The issue as a JSON-ready dict (keys: file, line, column, path, message)."""

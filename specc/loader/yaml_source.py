@@ -115,7 +115,14 @@ def read_spec(path: str | Path) -> SpecSource:
 
 def parse_spec(text: str, file: str = "<spec>") -> SpecSource:
     """Parse spec text (see :func:`read_spec`); ``file`` is used in messages only."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as e:  # a control character: reported before parsing
+        before = text[:e.position]
+        line, col = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
+        raise SpecError([SpecIssue(file, line, col, "$", f"YAML error: character "
+                                   f"#x{e.character:04x} is not allowed (YAML forbids control "
+                                   f"characters)")]) from None
     issues: list[SpecIssue] = []
     try:
         root = loader.get_single_node()

@@ -1,0 +1,132 @@
+"""Property test: mutated example specs never crash ``specc validate``.
+
+Hypothesis mutates every example spec, on the parsed tree (delete keys, change types,
+insert unknown keys and layers, huge and negative numbers) and on the text (break
+indentation, random unicode, delete or duplicate lines, several documents, empty file).
+Every outcome must be exit 0, or our own error: one ``FILE:LINE:COL: $.path: message``
+line per issue (exit 1) or one ``error: ...`` line (exit 2); never a traceback. The
+default suite runs 300 cases; ``-m slow`` runs 10,000.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from specc.cli import main
+from tests.conftest import SPECS
+
+EXAMPLES = sorted(p.read_text(encoding="utf-8") for p in SPECS.glob("*.yaml"))
+ISSUE_LINE = re.compile(r"^.+:\d+:\d+: \$.*: .+$")
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(),
+                    st.text(max_size=12), st.sampled_from(["LSTM", "Dense", "minilm-l6", "cls",
+                                                           "LinearSVC", "auto", "imdb"]))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=6)
+KEYS = st.one_of(st.text(max_size=10), st.sampled_from(
+    ["layers", "backbone", "features", "estimator", "pooling", "tokenizer", "preset", "units",
+     "Embedding", "LSTM", "LogisticRegression", "tfidf", "max_len", "head", "epochs"]))
+
+
+def _paths(node, path=()):
+    yield path
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, path + (i,))
+
+
+@st.composite
+def tree_mutants(draw):
+    """An example spec with 1-3 random edits of its parsed tree, dumped back to YAML."""
+    tree = yaml.safe_load(draw(st.sampled_from(EXAMPLES)))
+    for _ in range(draw(st.integers(1, 3))):
+        paths = [p for p in _paths(tree) if p]
+        path = draw(st.sampled_from(paths))
+        parent = tree
+        for key in path[:-1]:
+            parent = parent[key]
+        op = draw(st.sampled_from(["delete", "replace", "insert"]))
+        if op == "delete" and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif op == "insert" and isinstance(parent, dict):
+            parent[draw(KEYS)] = draw(VALUES)
+        elif op == "insert" and isinstance(parent, list):
+            parent.insert(path[-1], draw(st.dictionaries(KEYS, VALUES, max_size=2)))
+        else:
+            parent[path[-1]] = draw(VALUES)
+    return yaml.safe_dump(tree, allow_unicode=True)
+
+
+@st.composite
+def text_mutants(draw):
+    """An example spec with 1-3 random edits of its text."""
+    lines = draw(st.sampled_from(EXAMPLES)).splitlines()
+    for _ in range(draw(st.integers(1, 3))):
+        if not lines:
+            break
+        i = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(["indent", "dedent", "unicode", "delete", "duplicate",
+                                   "document", "truncate"]))
+        if op == "indent":
+            lines[i] = " " * draw(st.integers(1, 5)) + lines[i]
+        elif op == "dedent":
+            lines[i] = lines[i].lstrip()
+        elif op == "unicode":
+            pos = draw(st.integers(0, len(lines[i])))
+            lines[i] = lines[i][:pos] + draw(st.text(min_size=1, max_size=4)) + lines[i][pos:]
+        elif op == "delete":
+            del lines[i]
+        elif op == "duplicate":
+            lines.insert(i, lines[i])
+        elif op == "document":
+            lines.insert(i, "---")
+        else:
+            lines = lines[:i]
+    return "\n".join(lines) + "\n"
+
+
+def check_validate(text: str) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "spec.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            status = main(["validate", str(path)])
+    lines = err.getvalue().splitlines()
+    assert status in (0, 1, 2)
+    if status == 1:
+        assert lines and all(ISSUE_LINE.match(line) for line in lines), lines
+        assert all(not line.split(":")[1] == "0" for line in lines), lines  # a real line number
+    elif status == 2:
+        assert len(lines) == 1 and lines[0].startswith("error: "), lines
+
+
+SPEC_MUTANTS = st.one_of(tree_mutants(), text_mutants())
+FAST = settings(max_examples=300, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@FAST
+@given(SPEC_MUTANTS)
+def test_mutated_specs_never_crash_validate(text):
+    check_validate(text)
+
+
+@pytest.mark.slow
+@settings(max_examples=10_000, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(SPEC_MUTANTS)
+def test_mutated_specs_never_crash_validate_10k(text):
+    check_validate(text)
