@@ -275,3 +275,16 @@ def test_resolved_spec_has_defaults(write_spec):
     assert r["preprocessing"]["sequence"]["padding"] == "pre"
     assert r["data"]["validation_split"] == 0.2
     assert r["train"]["checkpoint"] == {"monitor": "val_loss"}
+
+
+def test_control_characters_and_line_breaks_in_keys_stay_one_line(tmp_path, capsys):
+    from specc.cli import main
+    ctl = tmp_path / "ctl.yaml"
+    ctl.write_text("name: x\n\x1ftask: binary\n", encoding="utf-8")
+    key = tmp_path / "key.yaml"
+    key.write_text('"a\\rb\\u2028c": 1\nname: x\n', encoding="utf-8")
+    assert main(["validate", str(ctl), str(key)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == (f"{ctl}:2:1: $: YAML error: character #x001f is not allowed (YAML "
+                        f"forbids control characters)")
+    assert any("unknown key 'a\\rb\\u2028c'" in line for line in lines[1:])
