@@ -12,7 +12,6 @@ another estimator on the same features, skips the backbone.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin

@@ -94,7 +94,7 @@ def n_examples(x) -> int:
 def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True) -> Fitted:
     """Build, compile, fit and evaluate the Keras model of ``spec``; save it in ``folder``."""
     from specc.compiler.model import compile_spec
-    resolved, train = spec.resolved, spec.resolved["train"]
+    train = spec.resolved["train"]
     keras.utils.set_random_seed(train["seed"])
     n_classes = len(prep.class_names) if prep.class_names else None
     model = compile_spec(spec, n_classes=n_classes)
