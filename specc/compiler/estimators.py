@@ -97,11 +97,6 @@ TFIDF_ARGS = {
 }
 """``TfidfVectorizer`` arguments a spec may set (scikit-learn's names)."""
 
-SEED_ARG = {"LogisticRegression": "random_state", "LinearSVC": "random_state",
-            "RidgeClassifier": "random_state", "Ridge": "random_state"}
-"""The argument that receives ``train.seed``."""
-
-
 def estimator_schema() -> dict:
     """``model.estimator``: ``{EstimatorName: {args}}``, discriminated by name."""
     return {"type": "object", "minProperties": 1, "maxProperties": 1,
@@ -144,9 +139,8 @@ def build_estimator(model: dict, seed: int):
     """
     import importlib
     name, args = estimator_entry(model)
-    d = ESTIMATORS[name]
-    args.setdefault(SEED_ARG[name], seed)
-    return getattr(importlib.import_module(d.module), name)(**args)
+    args.setdefault("random_state", seed)  # every registered estimator takes it
+    return getattr(importlib.import_module(ESTIMATORS[name].module), name)(**args)
 
 
 def build_tfidf(args: dict | None):

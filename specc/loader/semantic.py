@@ -13,6 +13,8 @@ Each check returns :class:`~specc.errors.SpecIssue` objects; none raises.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from specc.errors import DataError, SpecIssue
 from specc.loader.yaml_source import SpecSource
 
@@ -23,7 +25,6 @@ def semantic_issues(source: SpecSource, spec: dict, bad: set[str]) -> list[SpecI
         return []
     issues = [source.issue(p, m, k) for p, m, k in data_issues(spec, set(source.data))]
     if not ({"model", "preprocessing", "train"} & bad) and not issues:
-        from pathlib import Path
         from specc.loader.model_rules import model_issues
         issues += [source.issue(p, m, k) for p, m, k in
                    model_issues(spec, source.data, is_series(spec), Path(source.file).parent)]

@@ -58,11 +58,8 @@ class WordPieceEncoder:
         texts = list(texts)
         parts: dict[str, list[np.ndarray]] = {"token_ids": [], "segment_ids": [],
                                               "padding_mask": []}
-        for start in range(0, max(len(texts), 1), CHUNK):
-            chunk = texts[start:start + CHUNK]
-            if not chunk:
-                break
-            packed = self.packer(chunk)
+        for start in range(0, len(texts), CHUNK):
+            packed = self.packer(texts[start:start + CHUNK])
             for key in parts:
                 parts[key].append(np.asarray(packed[key]).astype("int32"))
         return {k: (np.concatenate(v) if v else np.zeros((0, self.max_len), "int32"))
