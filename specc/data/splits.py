@@ -127,3 +127,33 @@ def subsample(n_or_labels, max_samples: int, seed: int, stratify: bool,
     keep, _ = train_test_split(idx, train_size=max_samples, random_state=seed, shuffle=True,
                                stratify=y)
     return np.sort(keep)
+
+
+def nested_subset(n_or_labels, fraction: float, seed: int, stratify: bool) -> np.ndarray:
+    """Indices of a ``fraction`` of ``range(n)`` for a learning curve, deterministic for ``seed``.
+
+    Subsets are *nested*: for the same seed, the subset of a smaller fraction is contained
+    in that of a larger one (each class's samples are permuted once and the first
+    ``ceil(fraction * n_class)`` kept), so points on a learning curve differ only by the
+    added data. With ``stratify`` each class keeps its share (at least one sample).
+
+    Args:
+        n_or_labels: class ids ``(n,)`` (needed when ``stratify``), or ``n``.
+        fraction: share to keep, in (0, 1].
+        seed: random seed.
+        stratify: keep class proportions (classification); otherwise a uniform draw.
+
+    Returns:
+        Sorted ``int64`` indices.
+
+    Raises:
+        DataError: ``fraction`` outside (0, 1].
+    """
+    if not 0 < fraction <= 1:
+        raise DataError(f"a training fraction must be in (0, 1], got {fraction}")
+    n, y = _as_labels(n_or_labels)
+    groups = [np.arange(n)] if not stratify or y is None else \
+        [np.flatnonzero(y == c) for c in np.unique(y)]
+    rng = np.random.default_rng(seed)
+    keep = [rng.permutation(g)[:max(1, int(np.ceil(fraction * len(g))))] for g in groups]
+    return np.sort(np.concatenate(keep)).astype(np.int64)

@@ -21,7 +21,8 @@ from specc.compiler.kinds import model_kind
 from specc.compiler.registry import Tensor
 from specc.compiler.shapes import walk_stack
 
-KERAS_ONLY_TRAIN = ("optimizer", "batch_size", "epochs", "early_stopping", "checkpoint")
+KERAS_ONLY_TRAIN = ("optimizer", "batch_size", "epochs", "early_stopping", "checkpoint",
+                    "tensorboard")
 
 
 def model_issues(spec: dict, written: dict, series: bool, base_dir: Path):

@@ -1,44 +1,29 @@
-"""``report.md``: the run's summary table and test metrics for a person, rendered with jinja2."""
+"""``report.md``: the run's summary, data, test metrics, plots and model for a person,
+rendered with jinja2 from :func:`specc.reports.render.report_context`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import jinja2
+from specc.reports.templating import environment, fmt
 
-def _fmt(value, digits: int = 4) -> str:
-    """A metric value with ``digits`` decimals; an em dash for a missing one."""
-    return "—" if value is None else f"{value:.{digits}f}"
+_ENV = environment(autoescape=False)
 
 
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("specc.reports", "templates"),
-                          autoescape=False, keep_trailing_newline=True, trim_blocks=True,
-                          lstrip_blocks=True,
-                          undefined=jinja2.StrictUndefined)
-_ENV.filters["fmt"] = _fmt
-
-
-def render_report(metrics: dict, history: dict[str, list[float]], summary: str,
-                  plots: list[str], digits: int = 4) -> str:
-    """Markdown text of the report.
+def render_report(context: dict, digits: int = 4) -> str:
+    """Markdown text of the report; PNG plots are linked by file name (same folder).
 
     Args:
-        metrics: the content of ``metrics.json``.
-        history: per-epoch values by metric name (``loss``, ``val_loss``, ...).
-        summary: Keras' model summary as plain text.
-        plots: PNG file names (relative to the run folder) to embed.
+        context: :func:`specc.reports.render.report_context` output.
         digits: decimals shown for metric values.
     """
-    keys = list(history)
-    rows = list(zip(*(history[k] for k in keys))) if keys else []
     return _ENV.get_template("report.md.j2").render(
-        m=metrics, history_keys=keys, history_rows=rows, summary=summary, plots=plots,
-        fmt=lambda v: _fmt(v, digits), digits=digits)
+        **context, fmt=lambda v: fmt(v, digits), digits=digits)
 
 
-def write_report(folder: Path, *args, **kwargs) -> Path:
+def write_report(folder: Path, context: dict, digits: int = 4) -> Path:
     """Render :func:`render_report` into ``folder/report.md`` (atomically)."""
     from specc.runtime.rundir import write_text
     path = Path(folder) / "report.md"
-    write_text(path, render_report(*args, **kwargs))
+    write_text(path, render_report(context, digits))
     return path

@@ -50,3 +50,40 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     mse = float(skm.mean_squared_error(y_true, y_pred))
     return {"mse": mse, "mae": float(skm.mean_absolute_error(y_true, y_pred)),
             "rmse": float(np.sqrt(mse)), "r2": float(skm.r2_score(y_true, y_pred))}
+
+
+def positive_scores(scores: np.ndarray) -> np.ndarray:
+    """The positive class's score ``(n,)`` of a binary model: a sigmoid ``(n, 1)``, the second
+    column of ``predict_proba`` ``(n, 2)``, or a ``decision_function`` margin ``(n,)``."""
+    scores = np.asarray(scores, dtype="float64")
+    if scores.ndim == 1:
+        return scores
+    return scores[:, -1]
+
+
+def ranking_metrics(y_true: np.ndarray, scores: np.ndarray) -> dict:
+    """``roc_auc`` (``roc_auc_score``) and ``average_precision`` (``average_precision_score``,
+    the area under the precision-recall curve) of a binary model's scores.
+
+    ``None`` for both when the test split holds one class only (the curves are undefined).
+    """
+    y_true = np.asarray(y_true).reshape(-1)
+    if len(np.unique(y_true)) < 2:
+        return {"roc_auc": None, "average_precision": None}
+    s = positive_scores(scores)
+    return {"roc_auc": float(skm.roc_auc_score(y_true, s)),
+            "average_precision": float(skm.average_precision_score(y_true, s))}
+
+
+def confidence(scores: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """How sure the model was of each prediction, ``(n,)``: the predicted class's probability
+    (or margin) for ``(n, k)`` outputs; ``p`` or ``1 - p`` for a sigmoid ``(n, 1)``;
+    ``|margin|`` for a binary ``decision_function`` ``(n,)``."""
+    scores = np.asarray(scores, dtype="float64")
+    predicted = np.asarray(predicted).reshape(-1)
+    if scores.ndim == 1:
+        return np.abs(scores)
+    if scores.shape[1] == 1:
+        p = scores[:, 0]
+        return np.where(predicted == 1, p, 1.0 - p)
+    return scores[np.arange(len(scores)), predicted]

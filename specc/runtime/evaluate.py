@@ -21,18 +21,21 @@ def mean_loss(loss_name: str, y_true: np.ndarray, scores: np.ndarray) -> float:
 
 
 def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, task: str, loss_name: str,
-             class_names: list[str] | None, batch_size: int) -> tuple[dict, np.ndarray]:
+             class_names: list[str] | None,
+             batch_size: int) -> tuple[dict, np.ndarray, np.ndarray]:
     """Test metrics and raw model outputs, from one prediction pass.
 
     Returns:
-        ``(metrics, scores)``: ``metrics`` has ``loss`` (the training loss on test) plus
-        :func:`~specc.reports.metrics.classification_metrics` or
+        ``(metrics, scores, predicted)``: ``metrics`` has ``loss`` (the training loss on
+        test) plus :func:`~specc.reports.metrics.classification_metrics` or
         :func:`~specc.reports.metrics.regression_metrics`; ``scores`` is the model output,
-        ``(n, 1)`` or ``(n, n_classes)``.
+        ``(n, 1)`` or ``(n, n_classes)``; ``predicted`` the class ids (or values) ``(n,)``.
     """
     scores = model.predict(x_test, batch_size=batch_size, verbose=0)
     if task == "regression":
-        result = regression_metrics(y_test, scores)
+        predicted = np.asarray(scores, dtype="float64").reshape(-1)
+        result = regression_metrics(y_test, predicted)
     else:
-        result = classification_metrics(y_test, predicted_classes(scores), class_names)
-    return {"loss": mean_loss(loss_name, y_test, scores), **result}, scores
+        predicted = predicted_classes(scores)
+        result = classification_metrics(y_test, predicted, class_names)
+    return {"loss": mean_loss(loss_name, y_test, scores), **result}, scores, predicted

@@ -98,7 +98,23 @@ def fit_estimator(spec, prep: Prepared, folder: Path, log=print) -> Fitted:
         extra["n_iter"] = int(np.max(est.n_iter_))
     save_pipeline(pipeline, folder / "model.joblib")
     return Fitted(history, describe_pipeline(pipeline), {"loss": test_row["loss"], **result},
-                  scores, param_counts(pipeline), train_seconds, extra=extra)
+                  scores, pred, param_counts(pipeline), train_seconds, extra=extra,
+                  represent=representer(pipeline, prep.x_test, spec.resolved["train"]["seed"]))
+
+
+def representer(pipeline, texts: list[str], seed: int):
+    """``represent(idx)`` for :class:`~specc.runtime.fitted.Fitted`: the features the
+    estimator reads for test rows ``idx`` (frozen backbone vectors, read from the feature
+    cache); sparse tf-idf rows are reduced with ``TruncatedSVD`` (50 components, LSA)."""
+    def represent(idx):
+        features = pipeline.named_steps["features"].transform(texts)[idx]
+        if not hasattr(features, "toarray"):
+            return np.asarray(features), f"frozen backbone features, {features.shape[1]} values"
+        from sklearn.decomposition import TruncatedSVD
+        k = max(1, min(50, features.shape[1] - 1, features.shape[0] - 1))
+        reduced = TruncatedSVD(n_components=k, random_state=seed).fit_transform(features)
+        return reduced, f"tf-idf vectors reduced to {k} dimensions with TruncatedSVD"
+    return represent
 
 
 def save_pipeline(pipeline, path: Path) -> None:

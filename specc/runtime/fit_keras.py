@@ -31,8 +31,11 @@ LOSSES = {"binary": ("binary_crossentropy", ["accuracy"]),
 
 
 def callbacks(train: dict, folder: Path) -> list:
-    """EarlyStopping and best-epoch ModelCheckpoint (``best.keras``) as ``train`` declares."""
+    """EarlyStopping, best-epoch ModelCheckpoint (``best.keras``) and TensorBoard (logs in
+    ``folder/tensorboard``) as ``train`` declares."""
     out = []
+    if train["tensorboard"]:
+        out.append(keras.callbacks.TensorBoard(log_dir=str(folder / "tensorboard")))
     if train["early_stopping"]:
         out.append(keras.callbacks.EarlyStopping(**train["early_stopping"]))
     if train["checkpoint"]:
@@ -86,6 +89,38 @@ def param_counts(model) -> dict:
     return {"total": total, "trainable": trainable, "non_trainable": total - trainable}
 
 
+def _shape(tensor) -> str:
+    if isinstance(tensor, dict):
+        return ", ".join(f"{k}: {_shape(v)}" for k, v in tensor.items())
+    if isinstance(tensor, list | tuple):
+        return ", ".join(_shape(t) for t in tensor)
+    return str(tuple(tensor.shape))
+
+
+def layer_table(model) -> list[dict]:
+    """One row per layer, as Keras' summary lists them: ``name``, ``type`` (class name),
+    ``output_shape`` (``(None, 200, 64)``; ``None`` is the batch) and ``params``."""
+    return [{"name": layer.name, "type": type(layer).__name__, "output_shape": _shape(layer.output),
+             "params": int(layer.count_params())} for layer in model.layers]
+
+
+def representer(model, spec, x_test, batch_size: int):
+    """``represent(idx)`` for :class:`~specc.runtime.fitted.Fitted`: the input of the output
+    layer ``head`` for test rows ``idx`` — the last hidden layer's output, or for BERT the
+    pooled backbone vector (plus any layers after it)."""
+    head_in = model.get_layer("head").input
+    sub = keras.Model(model.inputs, head_in)
+    pooling = spec.resolved["model"].get("pooling")
+    what = (f"{pooling} pooling of the BERT backbone" if spec.kind == "bert" and
+            not spec.resolved["model"].get("layers") else "the last hidden layer's output")
+
+    def represent(idx):
+        from specc.runtime.prepare import take
+        vectors = sub.predict(take(x_test, idx), batch_size=batch_size, verbose=0)
+        return vectors.reshape(len(idx), -1), f"{what}, {head_in.shape[-1]} values (input of the output layer)"
+    return represent
+
+
 def n_examples(x) -> int:
     """Number of examples in model inputs: an array or a dict of equally long arrays."""
     return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
@@ -117,11 +152,13 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True) -> Fi
         raise nan_error(guard.tripped, train["optimizer"])
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     model.save(folder / "model.keras")
-    results, scores = evaluate(model, prep.x_test, prep.y_test, spec.task, loss,
-                               prep.class_names, train["batch_size"])
-    return Fitted(history, model_summary(model), results, scores, param_counts(model),
-                  train_seconds, train["epochs"], len(history.get("loss", [])),
-                  best_epoch(history, train))
+    results, scores, predicted = evaluate(model, prep.x_test, prep.y_test, spec.task, loss,
+                                          prep.class_names, train["batch_size"])
+    return Fitted(history, model_summary(model), results, scores, predicted,
+                  param_counts(model), train_seconds, train["epochs"],
+                  len(history.get("loss", [])), best_epoch(history, train),
+                  layers=layer_table(model),
+                  represent=representer(model, spec, prep.x_test, train["batch_size"]))
 
 
 def best_epoch(history: dict, train: dict) -> int | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from specc.data import SeriesDataset, TextDataset, subsample, validation_split
+from specc.data.splits import nested_subset
 from specc.preprocessing.text import TextEncoder
 
 
@@ -51,21 +52,39 @@ class Prepared:
     encoder: object | None
     test_texts: list[str] | None = None
     grouped_by: str = ""
+    train_fraction: float = 1.0
 
     def counts(self) -> dict:
-        """Example counts per split and the validation grouping (``""`` when not grouped)."""
-        return {"n_train": len(self.y_train), "n_validation": len(self.y_val),
-                "n_test": len(self.y_test), "validation_grouped_by": self.grouped_by}
+        """Example counts per split, per class (``class_counts``: ``{split: [count per class
+        id]}``, classification only), the validation grouping (``""`` when not grouped) and
+        the training fraction used."""
+        out = {"n_train": len(self.y_train), "n_validation": len(self.y_val),
+               "n_test": len(self.y_test), "validation_grouped_by": self.grouped_by,
+               "train_fraction": self.train_fraction}
+        if self.class_names:
+            k = len(self.class_names)
+            out["class_counts"] = {
+                split: np.bincount(np.asarray(y, dtype=np.int64), minlength=k).tolist()
+                for split, y in (("train", self.y_train), ("validation", self.y_val),
+                                 ("test", self.y_test))}
+        return out
 
 
-def _take(seq, idx):
-    return [seq[i] for i in idx] if isinstance(seq, list) else seq[idx]
+def take(x, idx):
+    """Rows ``idx`` of model inputs: an array, a list of texts, or a dict of arrays."""
+    if isinstance(x, dict):
+        return {k: v[idx] for k, v in x.items()}
+    return [x[i] for i in idx] if isinstance(x, list) else x[idx]
 
 
-def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".") -> Prepared:
+def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".",
+            train_fraction: float = 1.0) -> Prepared:
     """Split and encode ``dataset`` as the resolved ``spec`` says (see module docstring).
 
-    ``base_dir`` is where relative backbone preset paths resolve.
+    ``base_dir`` is where relative backbone preset paths resolve. ``train_fraction`` < 1
+    keeps that share of the training part (after the validation split, so validation and
+    test stay the same; stratified and nested, see
+    :func:`specc.data.splits.nested_subset`) — one point of a learning curve.
     """
     data, seed = spec["data"], spec["train"]["seed"]
     classify = spec["task"] != "regression"
@@ -79,12 +98,12 @@ def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".") -> P
         if "max_test_samples" in data:
             keep = subsample(y_test if classify else len(y_test), data["max_test_samples"],
                              seed, classify, names)
-            x_test, y_test, texts_test = _take(x_test, keep), y_test[keep], _take(texts_test, keep)
+            x_test, y_test, texts_test = take(x_test, keep), y_test[keep], take(texts_test, keep)
     groups = getattr(dataset, "train_groups", None) if data["grouped_validation"] else None
     if "max_train_samples" in data:
         keep = subsample(y if classify else len(y), data["max_train_samples"], seed, classify,
                          names)
-        x, y = _take(x, keep), y[keep]
+        x, y = take(x, keep), y[keep]
         groups = None if groups is None else groups[keep]
     if data["validation"] == "dev":
         x_val, y_val = dataset.dev_texts, dataset.dev_labels
@@ -92,7 +111,10 @@ def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".") -> P
         tr, va = validation_split(y if classify else len(y), data["validation_split"], seed,
                                   classify and not isinstance(dataset, SeriesDataset), names,
                                   groups=groups)
-        x, y, x_val, y_val = _take(x, tr), y[tr], _take(x, va), y[va]
+        x, y, x_val, y_val = take(x, tr), y[tr], take(x, va), y[va]
+    if train_fraction < 1:
+        keep = nested_subset(y if classify else len(y), train_fraction, seed, classify)
+        x, y = take(x, keep), y[keep]
     encoder = make_encoder(spec, base_dir) if isinstance(dataset, TextDataset) else None
     if encoder is not None:
         encoder.fit(x)
@@ -100,7 +122,7 @@ def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".") -> P
     grouped_by = dataset.group_name if groups is not None and data["validation"] == "split" else ""
     return Prepared(_array(x), np.asarray(y), _array(x_val), np.asarray(y_val),
                     _array(x_test), np.asarray(y_test), names, encoder, texts_test,
-                    grouped_by)
+                    grouped_by, train_fraction)
 
 
 def _array(x):

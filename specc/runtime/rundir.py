@@ -47,13 +47,21 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically. Raises RunError on I/O failure."""
+    """Write ``data`` to ``path`` atomically, with the permissions a plain ``open`` would
+    give (``0o666`` less the umask). Raises RunError on I/O failure."""
     path = Path(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as e:
         raise RunError(f"cannot write {path}: {e.strerror or e}") from None

@@ -1,9 +1,10 @@
 """``specc train``: data -> model -> fit -> test metrics -> run folder.
 
-The run folder is the same for every model kind: ``spec.yaml`` (the resolved spec),
-the tokenizer's ``vocab.txt``/``tokenizer.json``, ``summary.txt``, ``history.csv``,
-the model (``model.keras``, or ``model.joblib`` for scikit-learn), ``report.md``,
-plots, and ``metrics.json`` last (its presence marks a finished run). Fitting is
+The run folder is the same for every model kind: ``spec.yaml`` (the resolved spec) and
+``spec.source.yaml`` (as written), the tokenizer's ``vocab.txt``/``tokenizer.json``,
+``summary.txt``, ``history.csv``, the model (``model.keras``, or ``model.joblib`` for
+scikit-learn), the per-example files of :mod:`specc.runtime.artifacts`, ``report.md``,
+``report.html``, plots, and ``metrics.json`` last (its presence marks a finished run). Fitting is
 :mod:`specc.runtime.fit_keras` (kinds keras, bert) or
 :mod:`specc.runtime.fit_estimator` (kind estimator).
 """
@@ -23,7 +24,9 @@ import yaml
 from specc.data import load_dataset
 from specc.errors import RunError, SpeccError
 from specc.loader.semantic import is_series
-from specc.reports.markdown import write_report
+from specc.reports.metrics import ranking_metrics
+from specc.reports.render import render_run
+from specc.runtime.artifacts import write_artifacts
 from specc.runtime.device import describe_device
 from specc.runtime.prepare import prepare
 from specc.runtime.rundir import create_run_dir, default_run_dir, write_text
@@ -40,8 +43,11 @@ def write_history(folder: Path, history: dict[str, list[float]]) -> None:
     write_text(folder / "history.csv", buf.getvalue())
 
 
-def train_spec(spec, out: str | None = None, log=print) -> Path:
+def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 1.0) -> Path:
     """Train a validated :class:`~specc.loader.validate.Spec`; return the run folder.
+
+    ``train_fraction`` < 1 trains on that share of the training part (a learning-curve
+    point, :func:`specc.runtime.prepare.prepare`).
 
     Raises:
         RunError: the run folder cannot be created or written.
@@ -52,7 +58,7 @@ def train_spec(spec, out: str | None = None, log=print) -> Path:
     t0 = time.perf_counter()
     try:
         dataset = load_dataset(resolved["data"], spec.base_dir, task=task)
-        prep = prepare(resolved, dataset, spec.base_dir)
+        prep = prepare(resolved, dataset, spec.base_dir, train_fraction)
     except SpeccError:
         shutil.rmtree(folder, ignore_errors=True)  # nothing was written yet: leave no trace
         raise
@@ -77,7 +83,9 @@ def train_spec(spec, out: str | None = None, log=print) -> Path:
         write_text(folder / "error.txt", f"{e}\n")  # the folder says why it has no metrics.json
         raise
     write_text(folder / "summary.txt", fitted.summary + "\n")
-    history, results = fitted.history, fitted.results
+    history, results = fitted.history, dict(fitted.results)
+    if task == "binary":
+        results.update(ranking_metrics(prep.y_test, fitted.scores))
     write_history(folder, history)
     metrics_doc = {
         "spec": spec.name, "task": task, "spec_file": str(spec.path), "model_kind": spec.kind,
@@ -88,32 +96,13 @@ def train_spec(spec, out: str | None = None, log=print) -> Path:
         "epochs_requested": fitted.epochs_requested, "epochs_trained": fitted.epochs_trained,
         "best_epoch": fitted.best_epoch, "device": device,
         "params": fitted.params, "backend": keras.backend.backend(),
-        "keras_version": keras.__version__, **fitted.extra,
+        "keras_version": keras.__version__, "layers": fitted.layers, **fitted.extra,
     }
-    scores = fitted.scores
-    plots = _plots(resolved, folder, history, results, dataset, scores)
-    write_report(folder, metrics_doc, history, fitted.summary, plots,
-                 resolved["report"]["digits"])
+    write_artifacts(folder, spec, prep, fitted, dataset)
+    render_run(folder, metrics_doc)
     write_text(folder / "metrics.json", json.dumps(metrics_doc, indent=2) + "\n")
     _log_result(log, metrics_doc, folder)
     return folder
-
-
-def _plots(resolved, folder, history, results, dataset, scores) -> list[str]:
-    if not resolved["report"]["plots"]:
-        return []
-    from specc.reports import plots
-    names = []
-    if len(history.get("loss", [])) > 1:
-        names.append(plots.plot_history(history, folder / "history.png").name)
-    if "confusion_matrix" in results:
-        names.append(plots.plot_confusion_matrix(results["confusion_matrix"],
-                                                 results["class_names"],
-                                                 folder / "confusion_matrix.png").name)
-    if getattr(dataset, "kind", "") == "series":
-        names.append(plots.plot_forecast(dataset.series, dataset.test_start, scores.reshape(-1),
-                                         folder / "forecast.png").name)
-    return names
 
 
 def _log_result(log, m: dict, folder: Path) -> None:
@@ -122,4 +111,4 @@ def _log_result(log, m: dict, folder: Path) -> None:
     else:
         f1 = m["classification_report"]["macro avg"]["f1-score"]
         log(f"test: accuracy {m['accuracy']:.4f}, loss {m['loss']:.4f}, macro F1 {f1:.4f}")
-    log(f"report: {folder / 'report.md'}")
+    log(f"report: {folder / 'report.html'} (and report.md)")

@@ -199,6 +199,9 @@ def _train_schema() -> dict:
                 "additionalProperties": False,
                 "default": True,
             },
+            "tensorboard": {"type": "boolean", "default": False,
+                            "description": "Write TensorBoard logs to <run folder>/tensorboard "
+                                           "(keras.callbacks.TensorBoard)."},
         },
         "additionalProperties": False,
         "default": {},
@@ -211,6 +214,13 @@ def _report_schema() -> dict:
         "properties": {
             "plots": {"type": "boolean", "default": True},
             "digits": {"type": "integer", "minimum": 1, "maximum": 8, "default": 4},
+            "examples": {"type": "integer", "minimum": 0, "maximum": 100, "default": 8,
+                         "description": "How many misclassified test examples to show (the "
+                                        "most confident mistakes)."},
+            "representation_samples": {
+                "type": "integer", "minimum": 0, "maximum": 10000, "default": 1000,
+                "description": "Test examples whose penultimate-layer vectors are drawn "
+                               "with PCA and t-SNE (0: no representation plot)."},
         },
         "additionalProperties": False,
         "default": {},
