@@ -1,4 +1,4 @@
-"""The ``specc`` command line: ``validate``, ``build``, ``train``.
+"""The ``specc`` command line: ``validate``, ``build``, ``train``, ``report``, ``compare``, ``graph``.
 
 Every user error (:class:`specc.errors.SpeccError`) is printed as one line per
 problem on stderr with a non-zero exit status: 1 for an invalid spec or a failed
@@ -35,6 +35,22 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("spec", metavar="SPEC")
     t.add_argument("--epochs", type=int, metavar="N", help="override train.epochs")
     t.add_argument("--out", metavar="DIR", help="run folder (default runs/<name>-<UTC time>)")
+    t.add_argument("--train-fraction", metavar="F,F,...",
+                   help="learning curve: train once per fraction of the training part "
+                        "(e.g. 0.2,0.4,0.6,0.8,1.0) and plot test accuracy/F1 against size")
+
+    r = sub.add_parser("report", help="re-render report.md and report.html of a run folder")
+    r.add_argument("run", metavar="RUN_DIR")
+
+    c = sub.add_parser("compare", help="compare finished runs side by side (Markdown + HTML)")
+    c.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    c.add_argument("--out", metavar="DIR", help="output folder (default runs/compare-<UTC time>)")
+
+    g = sub.add_parser("graph", help="draw the compiled model as a diagram (needs pydot and "
+                                     "Graphviz)")
+    g.add_argument("spec", metavar="SPEC")
+    g.add_argument("--out", metavar="FILE", help="FILE.svg, .png, .pdf or .dot "
+                                                 "(default <name>.svg)")
     return p
 
 
@@ -101,14 +117,56 @@ def cmd_train(args) -> int:
             raise UsageError("--epochs applies to Keras models; a scikit-learn estimator is "
                              "fitted once")
         spec.resolved["train"]["epochs"] = args.epochs
+    fractions = None
+    if args.train_fraction is not None:
+        from specc.runtime.sweep import parse_fractions
+        fractions = parse_fractions(args.train_fraction)
     from specc.runtime.quiet import import_keras
     import_keras()
+    if fractions is not None:
+        from specc.runtime.sweep import learning_curve
+        learning_curve(spec, fractions, out=args.out)
+        return 0
     from specc.runtime.train import train_spec
     train_spec(spec, out=args.out)
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "build": cmd_build, "train": cmd_train}
+def cmd_report(args) -> int:
+    """Re-render the plots, ``report.md`` and ``report.html`` of a finished run folder."""
+    from specc.reports.render import render_run
+    for path in render_run(args.run):
+        print(path)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    """Write ``compare.md``/``compare.html`` for the runs; print the Markdown table."""
+    from specc.reports.compare import compare_runs
+    from specc.runtime.rundir import default_run_dir
+    md, html = compare_runs(args.runs, args.out or default_run_dir("compare"))
+    print(md.read_text(encoding="utf-8"))
+    print(f"written: {md} and {html}")
+    return 0
+
+
+def cmd_graph(args) -> int:
+    """Compile the spec and draw its Keras model (``--out``, default ``<name>.svg``)."""
+    from specc.loader.validate import load_spec
+    spec = load_spec(args.spec)
+    if spec.kind == "estimator":
+        raise UsageError("specc graph draws Keras models; this spec is a scikit-learn "
+                         "pipeline (specc build prints its steps)")
+    from specc.runtime.quiet import import_keras
+    import_keras()
+    from specc.compiler.graph import write_graph
+    from specc.compiler.model import compile_spec
+    print(f"wrote {write_graph(compile_spec(spec), args.out or f'{spec.name}.svg')}")
+    return 0
+
+
+COMMANDS = {"validate": cmd_validate, "build": cmd_build, "train": cmd_train,
+            "report": cmd_report, "compare": cmd_compare, "graph": cmd_graph}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@
   symbolically (``specc.compiler.shapes``): Embedding first on text, recurrent layers
   fed 3-D input, kernel/pool sizes that fit the sequence, a 2-D output reaching the
   head, the head against the task; backbone presets found; estimators fit the task.
+* train: ``tensorboard: true`` needs the tensorboard package (found, not imported).
 
 Each check returns :class:`~specc.errors.SpecIssue` objects; none raises.
 """
@@ -24,11 +25,21 @@ def semantic_issues(source: SpecSource, spec: dict, bad: set[str]) -> list[SpecI
     if "*" in bad or "data" in bad or "task" in bad:
         return []
     issues = [source.issue(p, m, k) for p, m, k in data_issues(spec, set(source.data))]
+    if "train" not in bad:
+        issues += [source.issue(p, m, k) for p, m, k in train_issues(spec)]
     if not ({"model", "preprocessing", "train"} & bad) and not issues:
         from specc.loader.model_rules import model_issues
         issues += [source.issue(p, m, k) for p, m, k in
                    model_issues(spec, source.data, is_series(spec), Path(source.file).parent)]
     return issues
+
+
+def train_issues(spec: dict):
+    """Yield ``(path, message, at_key)`` for train options that need an optional package."""
+    import importlib.util
+    if spec.get("train", {}).get("tensorboard") and importlib.util.find_spec("tensorboard") is None:
+        yield (("train", "tensorboard"), "TensorBoard logs need the tensorboard package: "
+                                         "pip install tensorboard", False)
 
 
 def data_issues(spec: dict, written: set[str]):
