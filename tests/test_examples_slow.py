@@ -12,6 +12,7 @@ import pytest
 
 from specc.cli import main
 from tests.conftest import SPECS, needs_data
+from tests.report_checks import CHROMIUM, check_html_report, check_in_browser
 
 # spec -> (metric, bar): accuracy must be >= bar; for the sine regression rmse <= bar
 BARS = {
@@ -58,6 +59,9 @@ def test_example_reaches_its_bar(name, tmp_path, request):
     print(f"{name}: {metric} {m[metric]:.4f}" + (f", macro F1 {f1:.4f}" if f1 else "") +
           f", loss {m['loss']:.4f}, prepare {m['prepare_seconds']:.0f} s, "
           f"train {m['train_seconds']:.0f} s, epochs {m['epochs_trained']}")
+    check_html_report(run)  # report.html: plots present and valid, numbers = metrics.json
+    if CHROMIUM:
+        check_in_browser(run, tmp_path)  # every image loads in headless Chromium
     if metric == "rmse":
         assert m[metric] <= bar
     else:

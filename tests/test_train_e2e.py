@@ -15,6 +15,7 @@ import pytest
 from specc.cli import main
 from specc.runtime.quiet import import_keras
 from tests.conftest import needs_data
+from tests.report_checks import check_html_report
 
 keras = import_keras()
 
@@ -66,6 +67,7 @@ def test_train_sine_series(tmp_path, write_spec, capsys):
         assert (run / f).is_file(), f
     assert len((run / "history.csv").read_text().splitlines()) == 1 + m["epochs_trained"]
     assert "| rmse |" in (run / "report.md").read_text()
+    assert check_html_report(run)["plots"] == {"history", "regression", "forecast"}
 
 
 def make_csv(folder, n_per_class=40, seed=0):

@@ -14,6 +14,7 @@ import pytest
 
 from specc.cli import main
 from tests.conftest import needs_data
+from tests.report_checks import check_html_report
 from tests.test_train_e2e import check_classification_doc, make_csv
 
 COMMON_KEYS = {"spec", "task", "spec_file", "model_kind", "data_source", "n_train",
@@ -55,6 +56,10 @@ def test_tfidf_estimator_run_folder(tmp_path, write_spec, estimator, output):
     assert history[0] == "epoch,loss,accuracy,val_loss,val_accuracy" and len(history) == 2
     report = (run / "report.md").read_text()
     assert "Fit (train and validation)" in report and "TfidfVectorizer" in report
+    assert check_html_report(run)["plots"] == {"confusion_matrix", "class_scores",
+                                               "representations"}
+    rep = np.load(run / "representations.npz")
+    assert rep["vectors"].shape == (60, 50) and "TruncatedSVD" in str(rep["what"])
     assert m["params"]["trainable"] == pipeline.named_steps["estimator"].coef_.size + (
         pipeline.named_steps["estimator"].intercept_.size)
 
@@ -87,6 +92,9 @@ train:
     tok = json.loads((run / "tokenizer.json").read_text())
     assert tok["kind"] == "wordpiece" and tok["max_len"] == 24
     assert (run / "vocab.txt").read_text().splitlines()[101] == "[CLS]"
+    check_html_report(run)
+    rep = np.load(run / "representations.npz")
+    assert rep["vectors"].shape == (64, 384) and str(rep["what"]).startswith("cls pooling")
     # the saved model reloads safely and gives the reported test accuracy
     from specc.data import load_dataset, subsample
     from specc.preprocessing.wordpiece import WordPieceEncoder

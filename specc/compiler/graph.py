@@ -23,10 +23,9 @@ def to_dot(model):
     Raises:
         UsageError: pydot is not installed.
     """
-    try:
-        import pydot  # noqa: F401 - keras needs it; import here for a clear error
-    except ImportError:
-        raise UsageError(f"specc graph needs the pydot package: {INSTALL}") from None
+    import importlib.util
+    if importlib.util.find_spec("pydot") is None:
+        raise UsageError(f"specc graph needs the pydot package: {INSTALL}")
     import keras
     return keras.utils.model_to_dot(model, show_shapes=True, show_layer_names=True,
                                     show_layer_activations=True, show_dtype=False, dpi=96)

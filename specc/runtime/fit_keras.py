@@ -111,8 +111,11 @@ def representer(model, spec, x_test, batch_size: int):
     head_in = model.get_layer("head").input
     sub = keras.Model(model.inputs, head_in)
     pooling = spec.resolved["model"].get("pooling")
-    what = (f"{pooling} pooling of the BERT backbone" if spec.kind == "bert" and
-            not spec.resolved["model"].get("layers") else "the last hidden layer's output")
+    if spec.kind == "bert":
+        what = f"{pooling} pooling of the BERT backbone" + (
+            " and the layers after it" if spec.resolved["model"].get("layers") else "")
+    else:
+        what = "the last hidden layer's output"
 
     def represent(idx):
         from specc.runtime.prepare import take
