@@ -48,9 +48,7 @@ def test_every_example_has_a_bar():
 @pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.parametrize("name", sorted(BARS))
-def test_example_reaches_its_bar(name, tmp_path, request):
-    if name in KNOWN_GAPS:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN_GAPS[name], strict=False))
+def test_example_reaches_its_bar(name, tmp_path):
     run = tmp_path / "run"
     assert main(["train", str(SPECS / name), "--out", str(run)]) == 0
     m = json.loads((run / "metrics.json").read_text())
@@ -62,7 +60,7 @@ def test_example_reaches_its_bar(name, tmp_path, request):
     check_html_report(run)  # report.html: plots present and valid, numbers = metrics.json
     if CHROMIUM:
         check_in_browser(run, tmp_path)  # every image loads in headless Chromium
-    if metric == "rmse":
-        assert m[metric] <= bar
-    else:
-        assert m[metric] >= bar
+    reached = m[metric] <= bar if metric == "rmse" else m[metric] >= bar
+    if not reached and name in KNOWN_GAPS:
+        pytest.xfail(KNOWN_GAPS[name])  # only the bar; the report checks above must pass
+    assert reached, f"{name}: {metric} {m[metric]:.4f}, bar {bar}"
