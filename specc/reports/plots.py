@@ -166,12 +166,14 @@ def plot_curves(curves: dict[str, dict[str, list[float]]], metrics: list[str], p
     """Overlaid per-epoch curves of several runs: one panel per metric (e.g. ``val_loss``),
     one line per run (``curves[run][metric]``)."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.8), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         for run, hist in curves.items():
             if hist.get(metric):
                 ax.plot(np.arange(1, len(hist[metric]) + 1), hist[metric], marker="o", label=run)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

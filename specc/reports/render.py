@@ -17,8 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from specc.reports.runfiles import RunRecord, load_run
 
 
@@ -31,21 +29,18 @@ class Plot:
 
 
 def report_settings(record: RunRecord) -> dict:
-    """The resolved spec's ``report`` section (defaults when ``spec.yaml`` is missing)."""
-    settings = {"plots": True, "digits": 4, "examples": 8, "representation_samples": 1000}
-    try:
-        resolved = yaml.safe_load(record.spec_resolved or "") or {}
-        settings.update((resolved.get("report") or {}) if isinstance(resolved, dict) else {})
-    except yaml.YAMLError:
-        pass
-    return settings
+    """The resolved spec's ``report`` section, over the schema's defaults (which apply
+    when ``spec.yaml`` is missing)."""
+    from specc.loader.defaults import fill_defaults
+    from specc.schema import load_schema
+    report = record.resolved.get("report")
+    return fill_defaults(load_schema()["properties"]["report"],
+                         report if isinstance(report, dict) else {})
 
 
 def _seed(record: RunRecord) -> int:
-    try:
-        return int(yaml.safe_load(record.spec_resolved or "")["train"]["seed"])
-    except (yaml.YAMLError, TypeError, KeyError, ValueError):
-        return 42
+    seed = (record.resolved.get("train") or {}).get("seed", 42)
+    return seed if isinstance(seed, int) else 42
 
 
 def draw_plots(record: RunRecord) -> list[Plot]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from specc.errors import UsageError
 
@@ -50,6 +51,15 @@ class RunRecord:
     predictions: dict | None
     representations: dict | None
     examples: list[dict] | None
+
+    @property
+    def resolved(self) -> dict:
+        """The resolved spec (``spec.yaml``) as a dict; ``{}`` when missing or unreadable."""
+        try:
+            data = yaml.safe_load(self.spec_resolved or "")
+        except yaml.YAMLError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
 
 def read_history(path: Path) -> dict[str, list[float]]:
