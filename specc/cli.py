@@ -32,7 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--save", metavar="PATH.keras", help="also write the model to this file")
 
     t = sub.add_parser("train", help="train a spec and write a run folder with a metric report")
-    t.add_argument("spec", metavar="SPEC")
+    t.add_argument("spec", metavar="SPEC", nargs="?")
+    t.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue an unfinished run (killed or stopped with Ctrl-C) from its "
+                        "last epoch checkpoint")
     t.add_argument("--epochs", type=int, metavar="N", help="override train.epochs")
     t.add_argument("--out", metavar="DIR", help="run folder (default runs/<name>-<UTC time>)")
     t.add_argument("--train-fraction", metavar="F,F,...",
@@ -109,6 +112,17 @@ def cmd_build(args) -> int:
 def cmd_train(args) -> int:
     """Train the spec and write the run folder; prints its path and the test metrics."""
     from specc.loader.validate import load_spec
+    if args.resume is not None:
+        if args.spec or args.epochs is not None or args.out or args.train_fraction:
+            raise UsageError("--resume RUN_DIR takes no SPEC, --epochs, --out or "
+                             "--train-fraction: the run folder has them")
+        from specc.runtime.quiet import import_keras
+        import_keras()
+        from specc.runtime.train import resume_run
+        resume_run(args.resume)
+        return 0
+    if args.spec is None:
+        raise UsageError("specc train needs a SPEC (or --resume RUN_DIR)")
     spec = load_spec(args.spec)
     if args.epochs is not None:
         if args.epochs < 1:

@@ -33,6 +33,12 @@ class RunError(SpeccError):
     """Training or evaluation cannot proceed (unwritable run folder, NaN loss, ...)."""
 
 
+class Interrupted(RunError):
+    """Training was stopped with Ctrl-C (SIGINT); the message says how to resume."""
+
+    exit_code = 130
+
+
 def one_line(text: str) -> str:
     """``text`` with every non-printable character (newlines, tabs, control and line-separator
     characters a spec key may hold) written as its escape, so a message stays one line."""

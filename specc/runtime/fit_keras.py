@@ -129,11 +129,22 @@ def n_examples(x) -> int:
     return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
 
 
-def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True) -> Fitted:
-    """Build, compile, fit and evaluate the Keras model of ``spec``; save it in ``folder``."""
+def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
+              resume: dict | None = None) -> Fitted:
+    """Build, compile, fit and evaluate the Keras model of ``spec``; save it in ``folder``.
+
+    Every epoch is checkpointed (:mod:`specc.runtime.checkpoint`); ``resume`` is a saved
+    checkpoint state to continue from (``specc train --resume``).
+
+    Raises:
+        RunError: the loss became NaN/inf; a checkpoint cannot be written.
+        Interrupted: Ctrl-C; the message says which epoch can be resumed.
+    """
     from specc.compiler.model import compile_spec
+    from specc.runtime import checkpoint
     train = spec.resolved["train"]
-    keras.utils.set_random_seed(train["seed"])
+    done = resume["epoch"] if resume else 0
+    keras.utils.set_random_seed(train["seed"] + done)  # a resumed run draws new batches
     n_classes = len(prep.class_names) if prep.class_names else None
     model = compile_spec(spec, n_classes=n_classes)
     loss, metrics = LOSSES[spec.task]
@@ -144,24 +155,33 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True) -> Fi
     # gets no gradients. That is expected, so that one warning is silenced.
     warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables "
                                               r"\['pooled_dense/kernel', 'pooled_dense/bias'\]")
+    guard, others = NanGuard(), callbacks(train, folder)
+    if resume:
+        checkpoint.restore(model, folder, resume, others)
+    saver = checkpoint.EpochCheckpoint(folder, others, resume["history"] if resume else None,
+                                       (resume or {}).get("train_seconds", 0.0))
     t1 = time.perf_counter()
-    guard = NanGuard()
-    fit = model.fit(prep.x_train, prep.y_train, validation_data=(prep.x_val, prep.y_val),
-                    batch_size=train["batch_size"], epochs=train["epochs"],
-                    callbacks=[guard, *callbacks(train, folder)], shuffle=shuffle,
-                    verbose=1 if sys.stdout.isatty() else 2)
-    train_seconds = time.perf_counter() - t1
+    try:
+        model.fit(prep.x_train, prep.y_train, validation_data=(prep.x_val, prep.y_val),
+                  batch_size=train["batch_size"], epochs=train["epochs"], initial_epoch=done,
+                  callbacks=[guard, *others, saver, checkpoint.ResumeTrackers(folder, others)],
+                  shuffle=shuffle, verbose=1 if sys.stdout.isatty() else 2)
+    except KeyboardInterrupt:
+        raise checkpoint.interrupted(folder, saver.epochs_done) from None
+    train_seconds = time.perf_counter() - t1 + (resume or {}).get("train_seconds", 0.0)
     if guard.tripped:
         raise nan_error(guard.tripped, train["optimizer"])
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    history = saver.history
     model.save(folder / "model.keras")
     results, scores, predicted = evaluate(model, prep.x_test, prep.y_test, spec.task, loss,
                                           prep.class_names, train["batch_size"])
+    checkpoint.remove(folder)
     return Fitted(history, model_summary(model), results, scores, predicted,
                   param_counts(model), train_seconds, train["epochs"],
                   len(history.get("loss", [])), best_epoch(history, train),
                   layers=layer_table(model),
-                  represent=representer(model, spec, prep.x_test, train["batch_size"]))
+                  represent=representer(model, spec, prep.x_test, train["batch_size"]),
+                  extra={"resumed_from_epoch": done} if resume else {})
 
 
 def best_epoch(history: dict, train: dict) -> int | None:

@@ -22,7 +22,7 @@ import keras
 import yaml
 
 from specc.data import load_dataset
-from specc.errors import RunError, SpeccError
+from specc.errors import RunError, SpeccError, UsageError
 from specc.loader.semantic import is_series
 from specc.reports.metrics import ranking_metrics
 from specc.reports.render import render_run
@@ -30,6 +30,10 @@ from specc.runtime.artifacts import write_artifacts
 from specc.runtime.device import describe_device
 from specc.runtime.prepare import prepare
 from specc.runtime.rundir import create_run_dir, default_run_dir, write_text
+
+
+RUN_FILE = "run.json"
+"""Written when a run starts: the spec file's absolute path and the training fraction."""
 
 
 def write_history(folder: Path, history: dict[str, list[float]]) -> None:
@@ -43,27 +47,34 @@ def write_history(folder: Path, history: dict[str, list[float]]) -> None:
     write_text(folder / "history.csv", buf.getvalue())
 
 
-def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 1.0) -> Path:
+def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 1.0,
+               resume: dict | None = None) -> Path:
     """Train a validated :class:`~specc.loader.validate.Spec`; return the run folder.
 
     ``train_fraction`` < 1 trains on that share of the training part (a learning-curve
-    point, :func:`specc.runtime.prepare.prepare`).
+    point, :func:`specc.runtime.prepare.prepare`). ``resume`` is the checkpoint state of
+    the unfinished run folder ``out`` to continue (:func:`resume_run` prepares it).
 
     Raises:
         RunError: the run folder cannot be created or written.
         DataError: the data cannot be read (the new run folder is removed again).
     """
     resolved, task = spec.resolved, spec.task
-    folder = create_run_dir(out or default_run_dir(spec.name))
+    folder = Path(out) if resume else create_run_dir(out or default_run_dir(spec.name))
     t0 = time.perf_counter()
     try:
         dataset = load_dataset(resolved["data"], spec.base_dir, task=task)
         prep = prepare(resolved, dataset, spec.base_dir, train_fraction)
     except SpeccError:
-        shutil.rmtree(folder, ignore_errors=True)  # nothing was written yet: leave no trace
+        if not resume:
+            shutil.rmtree(folder, ignore_errors=True)  # nothing was written yet: no trace
         raise
     prep_seconds = time.perf_counter() - t0
-    log(f"run folder: {folder}")
+    log(f"run folder: {folder}" + (f" (resuming after epoch {resume['epoch']})" if resume else ""))
+    if not resume:
+        write_text(folder / RUN_FILE, json.dumps({"spec_file": str(Path(spec.path).resolve()),
+                                                  "train_fraction": train_fraction}) + "\n")
+    (folder / "error.txt").unlink(missing_ok=True)
     write_text(folder / "spec.yaml", yaml.safe_dump(resolved, sort_keys=False))
     log(f"data: {dataset.source}; train {len(prep.y_train)}, validation {len(prep.y_val)}, "
         f"test {len(prep.y_test)} ({prep_seconds:.1f} s)")
@@ -78,7 +89,8 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
             fitted = fit_estimator(spec, prep, folder, log)
         else:
             from specc.runtime.fit_keras import fit_keras
-            fitted = fit_keras(spec, prep, folder, shuffle=not is_series(resolved))
+            fitted = fit_keras(spec, prep, folder, shuffle=not is_series(resolved),
+                               resume=resume)
     except RunError as e:
         write_text(folder / "error.txt", f"{e}\n")  # the folder says why it has no metrics.json
         raise
@@ -103,6 +115,41 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
     write_text(folder / "metrics.json", json.dumps(metrics_doc, indent=2) + "\n")
     _log_result(log, metrics_doc, folder)
     return folder
+
+
+def resume_run(folder: str | Path, log=print) -> Path:
+    """Continue the unfinished run in ``folder`` from its last epoch checkpoint.
+
+    The spec is read again from the file the run started from and must resolve to the
+    run's ``spec.yaml`` (``train.epochs`` may differ: the saved value is used).
+
+    Raises:
+        UsageError: not a specc run folder; already finished; no epoch was checkpointed;
+            the spec file changed or is gone.
+    """
+    from specc.loader.validate import load_spec
+    from specc.runtime.checkpoint import load_state
+    folder = Path(folder)
+    if (folder / "metrics.json").is_file():
+        raise UsageError(f"{folder}: the run already finished (metrics.json); nothing to resume")
+    try:
+        started = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+        saved = yaml.safe_load((folder / "spec.yaml").read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        raise UsageError(f"{folder}: not a specc run folder (no readable {RUN_FILE} and "
+                         "spec.yaml)") from None
+    state = load_state(folder)
+    if state is None:
+        raise UsageError(f"{folder}: no epoch finished before the run stopped, so there is "
+                         "no checkpoint to resume; start the run again")
+    spec = load_spec(started["spec_file"])
+    ignore_epochs = {**spec.resolved, "train": {**spec.resolved["train"], "epochs": None}}
+    if ignore_epochs != {**saved, "train": {**saved["train"], "epochs": None}}:
+        raise UsageError(f"{started['spec_file']} changed since the run in {folder} started; "
+                         "resume needs the same spec (start a new run instead)")
+    spec.resolved = saved
+    return train_spec(spec, out=folder, log=log, train_fraction=started["train_fraction"],
+                      resume=state)
 
 
 def _log_result(log, m: dict, folder: Path) -> None:

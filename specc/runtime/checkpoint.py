@@ -1,0 +1,183 @@
+"""Per-epoch training checkpoints, so ``specc train --resume RUN_DIR`` can continue a run
+that was killed (SIGKILL, power loss) or stopped with Ctrl-C.
+
+At the end of every epoch :class:`EpochCheckpoint` writes into ``RUN_DIR/checkpoint/``:
+``epoch-<n>.weights.h5`` (model and optimizer variables, ``model.save_weights``), and,
+when EarlyStopping has just improved and restores best weights, ``es-best.npz`` (the
+model's weights, ``model.get_weights()``);
+then ``state.json`` (epochs done, the history so far, the EarlyStopping and
+ModelCheckpoint trackers). Each file is written to a temporary name and renamed, and
+``state.json`` is renamed last and names its weights file, so a kill at any instant
+leaves the previous consistent state. The folder is removed when the run finishes.
+Keras' ``BackupAndRestore`` does the same for weights and the epoch only; specc also
+keeps the history and the callbacks' state so a resumed run ends like an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+
+import keras
+
+from specc.errors import RunError
+from specc.runtime.rundir import write_text
+
+DIR = "checkpoint"
+STATE = "state.json"
+ES_BEST = "es-best.npz"
+
+
+def _save_weights(model, path: Path) -> None:
+    tmp = path.with_name(f".{path.name[:-len('.weights.h5')]}.tmp.weights.h5")
+    try:
+        model.save_weights(tmp)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise RunError(f"cannot write the checkpoint {path}: {e.strerror or e}") from None
+
+
+def _tracker(callbacks: list, kind: type):
+    return next((c for c in callbacks if isinstance(c, kind)), None)
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Write the training state after each epoch (see module docstring).
+
+    Args:
+        folder: the run folder.
+        callbacks: the fit's other callbacks; EarlyStopping / ModelCheckpoint state is saved.
+            This callback must come after them in the list (it reads their updated state).
+        history: history of the epochs done before this fit (resume), by metric name.
+    """
+
+    def __init__(self, folder: Path, callbacks: list, history: dict | None = None,
+                 seconds_before: float = 0.0):
+        super().__init__()
+        self.seconds_before = seconds_before
+        self.dir = Path(folder) / DIR
+        self.others = callbacks
+        self.history = {k: list(v) for k, v in (history or {}).items()}
+        self.epochs_done = len(next(iter(self.history.values()), []))
+
+    def on_train_begin(self, logs=None):
+        """Start the clock (``train_seconds`` in the state adds up over resumed runs)."""
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Save weights, then the state that names them; drop the previous weights.
+        An epoch whose loss is not finite (NaN guard) is not saved."""
+        if not all(math.isfinite(float(v)) for v in (logs or {}).values()):
+            return
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(float(v))
+        self.epochs_done = epoch + 1
+        self.dir.mkdir(exist_ok=True)
+        weights = self.dir / f"epoch-{self.epochs_done}.weights.h5"
+        _save_weights(self.model, weights)
+        state = {"epoch": self.epochs_done, "weights": weights.name, "history": self.history,
+                 "train_seconds": self.seconds_before + time.perf_counter() - self._t0}
+        es = _tracker(self.others, keras.callbacks.EarlyStopping)
+        if es is not None:
+            if es.wait == 0 and es.restore_best_weights:
+                from specc.runtime.artifacts import write_npz
+                write_npz(self.dir / ES_BEST, **{f"w{i}": w for i, w in
+                                                 enumerate(self.model.get_weights())})
+            state["early_stopping"] = {"wait": es.wait, "best": _number(es.best),
+                                       "best_epoch": es.best_epoch}
+        mc = _tracker(self.others, keras.callbacks.ModelCheckpoint)
+        if mc is not None:
+            state["model_checkpoint"] = {"best": _number(mc.best)}
+        write_text(self.dir / STATE, json.dumps(state) + "\n")
+        for old in self.dir.glob("epoch-*.weights.h5"):
+            if old != weights:
+                old.unlink(missing_ok=True)
+
+
+def _number(value):
+    """A tracker value for JSON (``inf`` and None kept as None)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if abs(value) != float("inf") else None
+
+
+def load_state(folder: Path) -> dict | None:
+    """The last saved ``state.json`` of a run folder, or None when no epoch finished.
+
+    Raises:
+        RunError: the state file is damaged or names weights that are missing.
+    """
+    path = Path(folder) / DIR / STATE
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        int(state["epoch"])
+        weights = Path(folder) / DIR / state["weights"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise RunError(f"{path}: damaged checkpoint state ({e}); start the run again") from None
+    if not weights.is_file():
+        raise RunError(f"{path}: names {weights.name}, which is missing; start the run again")
+    return state
+
+
+def restore(model, folder: Path, state: dict, callbacks: list) -> None:
+    """Load the checkpoint's weights (and optimizer state) into a compiled ``model`` and
+    put the EarlyStopping / ModelCheckpoint trackers back where they were."""
+    cdir = Path(folder) / DIR
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    model.load_weights(cdir / state["weights"])
+    es = _tracker(callbacks, keras.callbacks.EarlyStopping)
+    if es is not None and "early_stopping" in state:
+        saved = state["early_stopping"]
+        es._specc_resume = saved  # applied after Keras resets it in on_train_begin
+    mc = _tracker(callbacks, keras.callbacks.ModelCheckpoint)
+    if mc is not None and (state.get("model_checkpoint") or {}).get("best") is not None:
+        mc.best = state["model_checkpoint"]["best"]
+
+
+class ResumeTrackers(keras.callbacks.Callback):
+    """Re-applies saved EarlyStopping state after Keras' ``on_train_begin`` reset it
+    (``wait``, ``best``, ``best_epoch``, and the best weights from ``es-best.npz``)."""
+
+    def __init__(self, folder: Path, callbacks: list):
+        super().__init__()
+        self.folder, self.others = Path(folder), callbacks
+
+    def on_train_begin(self, logs=None):
+        """Runs after the other callbacks' ``on_train_begin`` (placed after them)."""
+        es = _tracker(self.others, keras.callbacks.EarlyStopping)
+        saved = getattr(es, "_specc_resume", None)
+        if not saved:
+            return
+        es.wait, es.best_epoch = saved["wait"], saved["best_epoch"]
+        if saved["best"] is not None:
+            es.best = saved["best"]
+        best = self.folder / DIR / ES_BEST
+        if es.restore_best_weights and best.is_file():
+            import numpy as np
+            with np.load(best) as z:
+                es.best_weights = [z[f"w{i}"] for i in range(len(z.files))]
+
+
+def interrupted(folder: Path, epochs_done: int):
+    """The :class:`~specc.errors.Interrupted` error for Ctrl-C after ``epochs_done`` epochs."""
+    from specc.errors import Interrupted
+    if epochs_done == 0 and load_state(folder) is None:
+        return Interrupted(f"interrupted before the first epoch ended; nothing to resume in "
+                           f"{folder} (start the run again)")
+    return Interrupted(f"interrupted; the last checkpoint is after epoch "
+                       f"{max(epochs_done, load_state(folder)['epoch'])}; continue with: "
+                       f"specc train --resume {folder}")
+
+
+def remove(folder: Path) -> None:
+    """Delete the checkpoint folder (the run finished; ``model.keras`` holds the result)."""
+    shutil.rmtree(Path(folder) / DIR, ignore_errors=True)
