@@ -1,10 +1,11 @@
-"""Property test: mutated example specs never crash ``specc validate``.
+"""Property test: mutated example specs never crash ``specc validate`` or ``specc build``.
 
 Hypothesis mutates every example spec, on the parsed tree (delete keys, change types,
 insert unknown keys and layers, huge and negative numbers) and on the text (break
 indentation, random unicode, delete or duplicate lines, several documents, empty file).
 Every outcome must be exit 0, or our own error: one ``FILE:LINE:COL: $.path: message``
-line per issue (exit 1) or one ``error: ...`` line (exit 2); never a traceback. The
+line per issue (exit 1) or one ``error: ...`` line (exit 2); never a traceback. Specs
+that validate are also built (Keras and scikit-learn kinds), with the same rule. The
 default suite runs 300 cases; ``-m slow`` runs 10,000.
 """
 
@@ -22,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from specc.cli import main
+from specc.loader.validate import load_spec
 from tests.conftest import SPECS
 
 EXAMPLES = sorted(p.read_text(encoding="utf-8") for p in SPECS.glob("*.yaml"))
@@ -97,20 +99,35 @@ def text_mutants(draw):
     return "\n".join(lines) + "\n"
 
 
-def check_validate(text: str) -> None:
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "spec.yaml"
-        path.write_text(text, encoding="utf-8", errors="surrogatepass")
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            status = main(["validate", str(path)])
-    lines = err.getvalue().splitlines()
+def check_output(status: int, stderr: str) -> None:
+    """Exit 0; or 1 with one ``FILE:LINE:COL: $.path: message`` line per issue (a real
+    line number); or 2 with one ``error: ...`` line. Never a traceback."""
+    lines = stderr.splitlines()
     assert status in (0, 1, 2)
     if status == 1:
         assert lines and all(ISSUE_LINE.match(line) for line in lines), lines
         assert all(not line.split(":")[1] == "0" for line in lines), lines  # a real line number
     elif status == 2:
         assert len(lines) == 1 and lines[0].startswith("error: "), lines
+
+
+def run_cli(args: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = main(args)
+    return status, err.getvalue()
+
+
+def check_validate_and_build(text: str) -> None:
+    """``validate``, then for a valid spec ``build`` (BERT-backbone specs are validated
+    only: building loads the 22.7M-parameter backbone, ~3 s a case)."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "spec.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        status, err = run_cli(["validate", str(path)])
+        check_output(status, err)
+        if status == 0 and load_spec(path).kind != "bert":
+            check_output(*run_cli(["build", str(path)]))
 
 
 SPEC_MUTANTS = st.one_of(tree_mutants(), text_mutants())
@@ -120,13 +137,13 @@ FAST = settings(max_examples=300, deadline=None, derandomize=True,
 
 @FAST
 @given(SPEC_MUTANTS)
-def test_mutated_specs_never_crash_validate(text):
-    check_validate(text)
+def test_mutated_specs_never_crash_validate_or_build(text):
+    check_validate_and_build(text)
 
 
 @pytest.mark.slow
 @settings(max_examples=10_000, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(SPEC_MUTANTS)
-def test_mutated_specs_never_crash_validate_10k(text):
-    check_validate(text)
+def test_mutated_specs_never_crash_validate_or_build_10k(text):
+    check_validate_and_build(text)
