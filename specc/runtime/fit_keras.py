@@ -24,6 +24,7 @@ from specc.errors import RunError
 from specc.runtime.evaluate import evaluate
 from specc.runtime.fitted import Fitted
 from specc.runtime.prepare import Prepared
+from specc.runtime.rundir import save_model
 
 LOSSES = {"binary": ("binary_crossentropy", ["accuracy"]),
           "multiclass": ("sparse_categorical_crossentropy", ["accuracy"]),
@@ -172,7 +173,7 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
     if guard.tripped:
         raise nan_error(guard.tripped, train["optimizer"])
     history = saver.history
-    model.save(folder / "model.keras")
+    save_model(model, folder / "model.keras")
     results, scores, predicted = evaluate(model, prep.x_test, prep.y_test, spec.task, loss,
                                           prep.class_names, train["batch_size"])
     checkpoint.remove(folder)

@@ -65,3 +65,16 @@ def write_bytes(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError as e:
         raise RunError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def save_model(model, path: Path) -> None:
+    """``model.save(path)`` (a ``.keras`` file) atomically: saved under a temporary
+    ``.keras`` name in the same folder, then renamed. Raises RunError on I/O failure."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise RunError(f"cannot write {path}: {e.strerror or e}") from None
