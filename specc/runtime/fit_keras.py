@@ -134,8 +134,9 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
               resume: dict | None = None) -> Fitted:
     """Build, compile, fit and evaluate the Keras model of ``spec``; save it in ``folder``.
 
-    Every epoch is checkpointed (:mod:`specc.runtime.checkpoint`); ``resume`` is a saved
-    checkpoint state to continue from (``specc train --resume``).
+    Every epoch is checkpointed (:mod:`specc.runtime.checkpoint`; the caller removes the
+    checkpoint once the run is written); ``resume`` is a saved checkpoint state to
+    continue from (``specc train --resume``).
 
     Raises:
         RunError: the loss became NaN/inf; a checkpoint cannot be written.
@@ -176,7 +177,6 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
     save_model(model, folder / "model.keras")
     results, scores, predicted = evaluate(model, prep.x_test, prep.y_test, spec.task, loss,
                                           prep.class_names, train["batch_size"])
-    checkpoint.remove(folder)
     return Fitted(history, model_summary(model), results, scores, predicted,
                   param_counts(model), train_seconds, train["epochs"],
                   len(history.get("loss", [])), best_epoch(history, train),

@@ -91,17 +91,34 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
             from specc.runtime.fit_keras import fit_keras
             fitted = fit_keras(spec, prep, folder, shuffle=not is_series(resolved),
                                resume=resume)
+        metrics_doc = _results(spec, dataset, prep, fitted, prep_seconds, device)
+        write_text(folder / "summary.txt", fitted.summary + "\n")
+        write_history(folder, fitted.history)
+        write_artifacts(folder, spec, prep, fitted, dataset)
+        render_run(folder, metrics_doc)
+        write_text(folder / "metrics.json", json.dumps(metrics_doc, indent=2) + "\n")
+    except KeyboardInterrupt:  # outside model.fit (fit_keras handles it inside)
+        from specc.runtime.checkpoint import interrupted
+        error = interrupted(folder, 0)
+        write_text(folder / "error.txt", f"{error}\n")
+        raise error from None
     except RunError as e:
         write_text(folder / "error.txt", f"{e}\n")  # the folder says why it has no metrics.json
         raise
-    write_text(folder / "summary.txt", fitted.summary + "\n")
-    history, results = fitted.history, dict(fitted.results)
-    if task == "binary":
+    from specc.runtime.checkpoint import remove
+    remove(folder)  # finished: model.keras and metrics.json hold the result
+    _log_result(log, metrics_doc, folder)
+    return folder
+
+
+def _results(spec, dataset, prep, fitted, prep_seconds: float, device: str) -> dict:
+    """The content of ``metrics.json`` (binary tasks add ROC AUC and average precision)."""
+    results = dict(fitted.results)
+    if spec.task == "binary":
         results.update(ranking_metrics(prep.y_test, fitted.scores))
-    write_history(folder, history)
-    metrics_doc = {
-        "spec": spec.name, "task": task, "spec_file": str(spec.path), "model_kind": spec.kind,
-        "data_source": dataset.source, **prep.counts(),
+    return {
+        "spec": spec.name, "task": spec.task, "spec_file": str(spec.path),
+        "model_kind": spec.kind, "data_source": dataset.source, **prep.counts(),
         **results,
         "train_seconds": round(fitted.train_seconds, 3),
         "prepare_seconds": round(prep_seconds, 3),
@@ -110,11 +127,6 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
         "params": fitted.params, "backend": keras.backend.backend(),
         "keras_version": keras.__version__, "layers": fitted.layers, **fitted.extra,
     }
-    write_artifacts(folder, spec, prep, fitted, dataset)
-    render_run(folder, metrics_doc)
-    write_text(folder / "metrics.json", json.dumps(metrics_doc, indent=2) + "\n")
-    _log_result(log, metrics_doc, folder)
-    return folder
 
 
 def resume_run(folder: str | Path, log=print) -> Path:
