@@ -198,3 +198,30 @@ def test_no_schedule_keeps_a_float_learning_rate():
     opt = build_optimizer({"name": "adam", "learning_rate": 0.002, "warmup_ratio": 0.0,
                            "schedule": "constant"}, total_steps=100)
     assert float(opt.learning_rate) == pytest.approx(0.002)
+
+
+# Stacks the semantic checks refuse at validation (each has its own validate test); built
+# here without validation, they show that what Keras itself rejects still comes out as one
+# line at the layer's line and spec path, not a traceback.
+KERAS_REJECTS = [
+    ({"Conv1D": {"filters": 4, "kernel_size": 500}}, 1, 14, "Computed output size would be"),
+    ({"LSTM": {"units": 4}}, 2, 15, "expected ndim=3, found ndim=2"),
+    ({"MaxPooling1D": {"pool_size": 80}}, 2, 15, "Keras rejected MaxPooling1D"),
+]
+
+
+@pytest.mark.parametrize("layer,index,line,message", KERAS_REJECTS)
+def test_keras_rejection_is_one_line_at_the_layer(layer, index, line, message):
+    from specc.compiler.model import build_model
+    from specc.errors import SpecError
+    path = SPECS / "sst2_conv1d.yaml"
+    resolved = load_spec(path).resolved
+    layers = resolved["model"]["layers"]
+    if index == 2:  # after a layer that already gives 2-D output
+        layers[1] = {"LSTM": {"units": 4}} if "LSTM" in layer else {"GlobalMaxPooling1D": {}}
+    layers[index] = layer
+    with pytest.raises(SpecError) as e:
+        build_model(resolved, series=False, file=str(path))
+    text = str(e.value)
+    assert "\n" not in text and message in text
+    assert text.startswith(f"{path}:{line}:7: $.model.layers[{index}]: Keras rejected ")

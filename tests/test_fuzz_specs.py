@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from specc.cli import main
@@ -126,8 +126,11 @@ def check_validate_and_build(text: str) -> None:
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
         status, err = run_cli(["validate", str(path)])
         check_output(status, err)
+        event(f"validate exit {status}")  # counts in --hypothesis-show-statistics
         if status == 0 and load_spec(path).kind != "bert":
-            check_output(*run_cli(["build", str(path)]))
+            status, err = run_cli(["build", str(path)])
+            check_output(status, err)
+            event(f"build exit {status}")
 
 
 SPEC_MUTANTS = st.one_of(tree_mutants(), text_mutants())

@@ -288,3 +288,17 @@ def test_control_characters_and_line_breaks_in_keys_stay_one_line(tmp_path, caps
     assert lines[0] == (f"{ctl}:2:1: $: YAML error: character #x001f is not allowed (YAML "
                         f"forbids control characters)")
     assert any("unknown key 'a\\rb\\u2028c'" in line for line in lines[1:])
+
+
+def test_integral_floats_are_refused_where_keras_needs_an_int(write_spec):
+    # Draft-07 counts 1.0 as an integer; keras.Input(shape=(1.0,)) does not (found by the
+    # build fuzz test), so specc's validator refuses it with a clear message.
+    text = BASE.replace("max_len: 50", "max_len: 50.0")
+    assert text != BASE
+    found = issues_of(write_spec, text + """\
+    - Embedding: {output_dim: 8.0}
+    - LSTM: {units: 4}
+""")
+    assert [(p, m) for _, _, p, m in found] == [
+        ("$.preprocessing.sequence.max_len", "expected an integer, got 50.0 (a number)"),
+        ("$.model.layers[0].Embedding.output_dim", "expected an integer, got 8.0 (a number)")]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator, validators
 
 from specc.errors import SpecError, SpecIssue
 from specc.loader.defaults import fill_defaults
@@ -60,9 +60,19 @@ class Spec:
         return self.path.parent
 
 
+def _is_int(checker, instance) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+StrictIntValidator = validators.extend(
+    Draft7Validator, type_checker=Draft7Validator.TYPE_CHECKER.redefine("integer", _is_int))
+"""Draft-07 with one difference: ``integer`` means an int, so ``1.0`` is refused where
+Keras needs a count or size (Draft-07 itself counts ``1.0`` as an integer)."""
+
+
 @lru_cache(maxsize=1)
 def _validator() -> Draft7Validator:
-    return Draft7Validator(load_schema())
+    return StrictIntValidator(load_schema())
 
 
 def schema_issues(source: SpecSource) -> list[SpecIssue]:
