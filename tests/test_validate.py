@@ -302,3 +302,28 @@ def test_integral_floats_are_refused_where_keras_needs_an_int(write_spec):
     assert [(p, m) for _, _, p, m in found] == [
         ("$.preprocessing.sequence.max_len", "expected an integer, got 50.0 (a number)"),
         ("$.model.layers[0].Embedding.output_dim", "expected an integer, got 8.0 (a number)")]
+
+
+def _laughs() -> str:
+    """The 'billion laughs' alias bomb: 9 levels of 9 aliases (9**9 leaves if expanded)."""
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, cur in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("content, status, fragment", [
+    (_laughs().encode(), 1, "expands to more than 100000 YAML nodes"),
+    (b"name: x\n" + b"# padding\n" * 120_000, 2, "specs over 1000000 bytes are refused"),
+    (bytes(range(256)), 2, "not UTF-8 text"),
+    ("name: caf\xe9\n".encode("latin-1"), 2, "not UTF-8 text (byte 9)"),
+    (b"name: !!python/name:os.system x\n", 1, "could not determine a constructor"),
+], ids=["alias-bomb", "too-big", "binary", "latin-1", "python-tag"])
+def test_yaml_hazards_give_one_line(tmp_path, capsys, content, status, fragment):
+    path = tmp_path / "hostile.yaml"
+    path.write_bytes(content)
+    for command in ("validate", "build", "train"):
+        assert main([command, str(path)]) == status
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and fragment in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile.yaml"]  # no run folder

@@ -237,7 +237,8 @@ def read_labelled(path: Path, fmt: str | None = None, text_column: str = "text",
 
     Raises:
         DataError: any reading error (see :func:`read_records`), a missing column, a
-            text that is not a string, a folder with no class subfolders or no ``.txt`` files.
+            text that is not a string or is empty (blank), a folder with no class
+            subfolders or no ``.txt`` files.
     """
     if not path.exists():
         raise DataError(f"data file not found: {path}")
@@ -249,6 +250,8 @@ def read_labelled(path: Path, fmt: str | None = None, text_column: str = "text",
     for text, origin in zip(texts, records.origins):
         if not isinstance(text, str):
             raise DataError(f"{where(origin)}: text {json.dumps(text)} is not a string")
+        if not text.strip():
+            raise DataError(f"{where(origin)}: the text is empty; remove the row or fill it in")
     return Labelled(texts, [_as_label(v, o) for v, o in zip(labels, records.origins)],
                     records.origins)
 
@@ -262,7 +265,7 @@ def _read_folder(path: Path) -> Labelled:
     for folder in classes:
         for file in sorted(folder.rglob("*.txt")):
             if file.is_file():
-                out.texts.append(read_text(file, allow_empty=True))
+                out.texts.append(read_text(file))  # an empty file is an error naming it
                 out.labels.append(folder.name)
                 out.origins.append((str(folder) + "/", 0, 0))
     if not out.texts:

@@ -160,6 +160,12 @@ def test_unseen_test_label_names_label_and_row(write, tmp_path):
         load(tmp_path, train="tr.csv", test="te.csv")
 
 
+def test_empty_text_names_file_and_row(write, tmp_path):
+    write("tr.csv", "text,label\na,pos\n  ,neg\n")
+    with pytest.raises(DataError, match=r"tr\.csv, row 2 \(line 3\): the text is empty"):
+        load(tmp_path, train="tr.csv", test="tr.csv")
+
+
 def test_single_class_in_train(write, tmp_path):
     write("tr.csv", "text,label\na,pos\nb,pos\n")
     with pytest.raises(DataError, match=r"single class \('pos'\)"):
