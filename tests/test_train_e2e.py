@@ -180,3 +180,13 @@ def test_nan_loss_stops_with_a_clear_error(tmp_path, write_spec, capsys):
                           "batch ") and "learning_rate (now 1e+30)" in err and "\n" not in err
     assert not (run / "metrics.json").exists()
     assert (run / "error.txt").read_text().strip() == err.removeprefix("error: ")
+
+
+def test_unwritable_run_folder_fails_before_training(tmp_path, write_spec, capsys):
+    # (a path under a regular file: permission bits cannot stop root, which CI may be)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["train", str(write_spec(SINE)), "--out", str(blocker / "run")]) == 1
+    err = capsys.readouterr()
+    assert err.err.startswith("error: cannot write the run folder") and "Not a directory" in err.err
+    assert "Epoch" not in err.out and "run folder:" not in err.out  # nothing was started
