@@ -129,37 +129,33 @@ def load_state(folder: Path) -> dict | None:
 
 def restore(model, folder: Path, state: dict, callbacks: list) -> None:
     """Load the checkpoint's weights (and optimizer state) into a compiled ``model`` and
-    put the EarlyStopping / ModelCheckpoint trackers back where they were."""
-    cdir = Path(folder) / DIR
+    put ModelCheckpoint's best value back (EarlyStopping: :class:`ResumeTrackers`)."""
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
-    model.load_weights(cdir / state["weights"])
-    es = _tracker(callbacks, keras.callbacks.EarlyStopping)
-    if es is not None and "early_stopping" in state:
-        saved = state["early_stopping"]
-        es._specc_resume = saved  # applied after Keras resets it in on_train_begin
+    model.load_weights(Path(folder) / DIR / state["weights"])
     mc = _tracker(callbacks, keras.callbacks.ModelCheckpoint)
     if mc is not None and (state.get("model_checkpoint") or {}).get("best") is not None:
         mc.best = state["model_checkpoint"]["best"]
 
 
 class ResumeTrackers(keras.callbacks.Callback):
-    """Re-applies saved EarlyStopping state after Keras' ``on_train_begin`` reset it
-    (``wait``, ``best``, ``best_epoch``, and the best weights from ``es-best.npz``)."""
+    """Puts saved EarlyStopping state back after Keras' ``on_train_begin`` reset it
+    (``wait``, ``best``, ``best_epoch``, and the best weights from ``es-best.npz``).
+    Place it after the other callbacks; with ``state`` None it does nothing."""
 
-    def __init__(self, folder: Path, callbacks: list):
+    def __init__(self, folder: Path, callbacks: list, state: dict | None):
         super().__init__()
         self.folder, self.others = Path(folder), callbacks
+        self.saved = (state or {}).get("early_stopping")
 
     def on_train_begin(self, logs=None):
-        """Runs after the other callbacks' ``on_train_begin`` (placed after them)."""
+        """Runs after the other callbacks' ``on_train_begin``."""
         es = _tracker(self.others, keras.callbacks.EarlyStopping)
-        saved = getattr(es, "_specc_resume", None)
-        if not saved:
+        if es is None or not self.saved:
             return
-        es.wait, es.best_epoch = saved["wait"], saved["best_epoch"]
-        if saved["best"] is not None:
-            es.best = saved["best"]
+        es.wait, es.best_epoch = self.saved["wait"], self.saved["best_epoch"]
+        if self.saved["best"] is not None:
+            es.best = self.saved["best"]
         best = self.folder / DIR / ES_BEST
         if es.restore_best_weights and best.is_file():
             import numpy as np
@@ -168,14 +164,16 @@ class ResumeTrackers(keras.callbacks.Callback):
 
 
 def interrupted(folder: Path, epochs_done: int):
-    """The :class:`~specc.errors.Interrupted` error for Ctrl-C after ``epochs_done`` epochs."""
+    """The :class:`~specc.errors.Interrupted` error for Ctrl-C after ``epochs_done`` epochs
+    of this process (the saved state may hold more, from before a resume)."""
     from specc.errors import Interrupted
-    if epochs_done == 0 and load_state(folder) is None:
+    state = load_state(folder)
+    done = max(epochs_done, state["epoch"] if state else 0)
+    if done == 0:
         return Interrupted(f"interrupted before the first epoch ended; nothing to resume in "
                            f"{folder} (start the run again)")
-    return Interrupted(f"interrupted; the last checkpoint is after epoch "
-                       f"{max(epochs_done, load_state(folder)['epoch'])}; continue with: "
-                       f"specc train --resume {folder}")
+    return Interrupted(f"interrupted; the last checkpoint is after epoch {done}; continue "
+                       f"with: specc train --resume {folder}")
 
 
 def remove(folder: Path) -> None:

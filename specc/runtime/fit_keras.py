@@ -166,7 +166,8 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
     try:
         model.fit(prep.x_train, prep.y_train, validation_data=(prep.x_val, prep.y_val),
                   batch_size=train["batch_size"], epochs=train["epochs"], initial_epoch=done,
-                  callbacks=[guard, *others, saver, checkpoint.ResumeTrackers(folder, others)],
+                  callbacks=[guard, *others, saver,
+                             checkpoint.ResumeTrackers(folder, others, resume)],
                   shuffle=shuffle, verbose=1 if sys.stdout.isatty() else 2)
     except KeyboardInterrupt:
         raise checkpoint.interrupted(folder, saver.epochs_done) from None
