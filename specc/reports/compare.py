@@ -14,7 +14,7 @@ from pathlib import Path
 from specc.errors import UsageError
 from specc.reports.render import Plot
 from specc.reports.runfiles import read_history, read_metrics
-from specc.reports.templating import environment, png_data_uri
+from specc.reports.templating import environment, fmt, png_data_uri
 
 
 def run_row(folder: Path, metrics: dict) -> dict:
@@ -83,7 +83,7 @@ def compare_runs(folders: list[str | Path], out: str | Path, title: str = "Run c
         plot_list.append(Plot("compare_curves.png", f"Validation curves (val_loss, {second})"))
     context = {"title": title, "notes": list(notes), "rows": rows, "classes": classes,
                "regression": regression, "plots": plot_list, "labels": _labels(rows),
-               "fmt": lambda v, d=4: "—" if v is None else f"{v:.{d}f}"}
+               "fmt": fmt}
     md = environment(autoescape=False).get_template("compare.md.j2").render(**context)
     images = {p.file: png_data_uri(out / p.file) for p in plot_list}
     page = environment(autoescape=True).get_template("compare.html.j2").render(
