@@ -44,8 +44,8 @@ def most_confident_mistakes(texts: list[str], y_true: np.ndarray, y_pred: np.nda
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
     if not len(wrong) or k <= 0:
         return []
-    conf = confidence(scores, y_pred)[wrong]
-    order = wrong[np.argsort(-conf, kind="stable")][:k]
+    conf = confidence(scores, y_pred)
+    order = wrong[np.argsort(-conf[wrong], kind="stable")][:k]
     out = []
     for i in order:
         text = texts[i]
@@ -53,7 +53,7 @@ def most_confident_mistakes(texts: list[str], y_true: np.ndarray, y_pred: np.nda
                     "text": text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + "…",
                     "true": class_names[int(y_true[i])],
                     "predicted": class_names[int(y_pred[i])],
-                    "confidence": float(confidence(scores[i:i + 1], y_pred[i:i + 1])[0])})
+                    "confidence": float(conf[i])})
     return out
 
 
