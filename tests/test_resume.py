@@ -14,15 +14,9 @@ import time
 import pytest
 
 from specc.cli import main
-from tests.test_train_e2e import make_csv
+from tests.test_train_e2e import CSV_DATA, make_csv
 
-SPEC = """\
-name: resume-test
-task: multiclass
-data: {train: train.csv, test: test.csv, validation_split: 0.25}
-preprocessing:
-  tokenizer: {num_words: 50}
-  sequence: {max_len: 12, padding: post}
+SPEC = "name: resume-test\n" + CSV_DATA + """\
 model:
   layers:
     - Embedding: {output_dim: 16}

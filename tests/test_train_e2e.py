@@ -86,13 +86,16 @@ def make_csv(folder, n_per_class=40, seed=0):
         (folder / f"{split}.csv").write_text("\n".join(rows) + "\n")
 
 
-CSV_SPEC = """\
-name: topics
+CSV_DATA = """\
 task: multiclass
 data: {train: train.csv, test: test.csv, validation_split: 0.25}
 preprocessing:
   tokenizer: {num_words: 50}
   sequence: {max_len: 12, padding: post}
+"""
+"""Task, data and preprocessing for the files :func:`make_csv` writes."""
+
+CSV_SPEC = "name: topics\n" + CSV_DATA + """\
 model:
   layers:
     - Embedding: {output_dim: 16}
