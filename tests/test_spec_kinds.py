@@ -42,7 +42,8 @@ def test_bert_spec_resolves_tokenizer_and_pooling_from_the_backbone(write_spec):
     spec = load_spec(write_spec(BERT))
     assert spec.kind == "bert"
     r = spec.resolved
-    assert r["preprocessing"] == {"tokenizer": {"preset": "minilm-l6"}, "sequence": {"max_len": 64}}
+    assert r["preprocessing"] == {"tokenizer": {"preset": "minilm-l6"}, "sequence": {"max_len": 64},
+                                  "cache": True}
     assert r["model"]["pooling"] == "cls"
     assert r["model"]["backbone"]["BertBackbone"]["trainable"] is True
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import keras
 
 from specc.compiler.backbones import resolve_preset
+from specc.compiler.lengths import uses_bucketing
 from specc.compiler.model import apply_layers, output_head
 
 INPUT_NAMES = ("token_ids", "segment_ids", "padding_mask")
@@ -74,8 +75,9 @@ def pool(outputs: dict, padding_mask, pooling: str):
     return TokenVector(0, name="cls_token")(outputs["sequence_output"])
 
 
-def bert_inputs(max_len: int) -> dict:
-    """The model's ``keras.Input`` dict: ``(max_len,)`` int32 per name in :data:`INPUT_NAMES`."""
+def bert_inputs(max_len: int | None) -> dict:
+    """The model's ``keras.Input`` dict: ``(max_len,)`` int32 per name in :data:`INPUT_NAMES`
+    (``max_len`` None: any length, for length bucketing)."""
     return {name: keras.Input(shape=(max_len,), dtype="int32", name=name) for name in INPUT_NAMES}
 
 
@@ -102,7 +104,8 @@ def build_bert_model(spec: dict, *, n_classes: int | None = None, base_dir: Path
     else:
         backbone.trainable = args.get("trainable", True)
     pooling = model.get("pooling", "cls")
-    inputs = bert_inputs(spec["preprocessing"]["sequence"]["max_len"])
+    inputs = bert_inputs(None if uses_bucketing(spec) else
+                         spec["preprocessing"]["sequence"]["max_len"])
     x = pool(backbone(inputs), inputs["padding_mask"], pooling)
     x = apply_layers(x, spec, {"num_words": None}, file)
     return keras.Model(inputs, output_head(x, spec, n_classes, file), name=spec["name"])

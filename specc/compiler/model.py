@@ -8,9 +8,12 @@ so the model is the same on every backend.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import keras
 
 from specc.compiler.layers import to_keras
+from specc.compiler.lengths import uses_bucketing
 from specc.compiler.registry import layers
 from specc.compiler.shapes import HEAD_RULES, input_tensor, layer_entries
 from specc.errors import SpecError, SpecIssue
@@ -29,6 +32,9 @@ def build_model(spec: dict, *, series: bool, n_classes: int | None = None,
                 file: str = "<spec>") -> keras.Model:
     """Construct the (uncompiled) Keras model of a resolved spec dict.
 
+    With length bucketing (:func:`specc.compiler.lengths.uses_bucketing`) the token input
+    is ``(None,)`` (any length: batches come trimmed), else ``(max_len,)``.
+
     Args:
         spec: the resolved spec (defaults filled).
         series: True for series input ``(window, 1)``, False for token ids.
@@ -40,7 +46,8 @@ def build_model(spec: dict, *, series: bool, n_classes: int | None = None,
             with the layer's spec path rather than a traceback).
     """
     x_in = input_tensor(spec, series)
-    inputs = keras.Input(shape=x_in.shape, dtype="int32" if x_in.dtype == "int" else "float32",
+    shape = (None,) if uses_bucketing(spec, series) else x_in.shape
+    inputs = keras.Input(shape=shape, dtype="int32" if x_in.dtype == "int" else "float32",
                          name="tokens" if not series else "window")
     info = {"num_words": None if series else spec["preprocessing"]["tokenizer"]["num_words"]}
     x = apply_layers(inputs, spec, info, file)
@@ -69,7 +76,9 @@ def apply_layers(x, spec: dict, info: dict, file: str = "<spec>"):
 
 
 def output_head(x, spec: dict, n_classes: int | None, file: str = "<spec>"):
-    """The output ``Dense`` (named ``head``) applied to ``x``: ``(batch, units)``.
+    """The output ``Dense`` (named ``head``) applied to ``x``: ``(batch, units)``, float32
+    even under a mixed-precision policy (Keras' mixed precision guide: keep the outputs
+    that feed the loss in float32).
 
     Raises:
         SpecError: a multiclass auto head without a known class count.
@@ -77,7 +86,7 @@ def output_head(x, spec: dict, n_classes: int | None, file: str = "<spec>"):
     if spec["task"] == "multiclass" and n_classes is None and spec["model"].get("head") == "auto":
         raise SpecError([_issue(file, ("model", "head"),
                                 "the number of classes is unknown before the data is read")])
-    return keras.layers.Dense(**head_args(spec, n_classes), name="head")(x)
+    return keras.layers.Dense(**head_args(spec, n_classes), name="head", dtype="float32")(x)
 
 
 def _issue(file: str, path: tuple, message: str) -> SpecIssue:
@@ -106,11 +115,28 @@ def class_count(spec) -> int | None:
     return n_classes
 
 
-def compile_spec(spec, n_classes: int | None = None):
+@contextmanager
+def dtype_policy(mixed_precision: bool):
+    """Build layers under Keras' ``mixed_float16`` policy (float16 compute, float32
+    variables; https://keras.io/api/mixed_precision/) when asked; restore the previous
+    global policy afterwards."""
+    if not mixed_precision:
+        yield
+        return
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
+def compile_spec(spec, n_classes: int | None = None, mixed_precision: bool = False):
     """Model of a :class:`~specc.loader.validate.Spec`: a Keras model (kinds keras and
     bert) or an unfitted scikit-learn ``Pipeline`` (kind estimator).
 
-    ``n_classes`` defaults to :func:`class_count`.
+    ``n_classes`` defaults to :func:`class_count`. ``mixed_precision`` builds the Keras
+    model under :func:`dtype_policy` (the runtime asks for it on GPUs).
     """
     from specc.loader.semantic import is_series
     if spec.kind == "estimator":
@@ -118,9 +144,10 @@ def compile_spec(spec, n_classes: int | None = None):
         return build_pipeline(spec)
     if n_classes is None:
         n_classes = class_count(spec)
-    if spec.kind == "bert":
-        from specc.compiler.bert import build_bert_model
-        return build_bert_model(spec.resolved, n_classes=n_classes, base_dir=spec.base_dir,
-                                file=str(spec.path))
-    return build_model(spec.resolved, series=is_series(spec.resolved), n_classes=n_classes,
-                       file=str(spec.path))
+    with dtype_policy(mixed_precision):
+        if spec.kind == "bert":
+            from specc.compiler.bert import build_bert_model
+            return build_bert_model(spec.resolved, n_classes=n_classes, base_dir=spec.base_dir,
+                                    file=str(spec.path))
+        return build_model(spec.resolved, series=is_series(spec.resolved), n_classes=n_classes,
+                           file=str(spec.path))

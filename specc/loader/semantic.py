@@ -7,7 +7,8 @@
   symbolically (``specc.compiler.shapes``): Embedding first on text, recurrent layers
   fed 3-D input, kernel/pool sizes that fit the sequence, a 2-D output reaching the
   head, the head against the task; backbone presets found; estimators fit the task.
-* train: ``tensorboard: true`` needs the tensorboard package (found, not imported).
+* train: ``tensorboard: true`` needs the tensorboard package (found, not imported);
+  ``bucketing: true`` needs a model whose results do not depend on padding.
 
 Each check returns :class:`~specc.errors.SpecIssue` objects; none raises.
 """
@@ -31,7 +32,19 @@ def semantic_issues(source: SpecSource, spec: dict, bad: set[str]) -> list[SpecI
         from specc.loader.model_rules import model_issues
         issues += [source.issue(p, m, k) for p, m, k in
                    model_issues(spec, source.data, is_series(spec), Path(source.file).parent)]
+        issues += [source.issue(p, m, k) for p, m, k in bucketing_issues(spec)]
     return issues
+
+
+def bucketing_issues(spec: dict):
+    """Yield ``(path, message, at_key)`` when ``train.bucketing: true`` would change the
+    results (:func:`specc.compiler.lengths.bucketing_blocker`)."""
+    from specc.compiler.lengths import bucketing_blocker
+    if spec["train"].get("bucketing") is True:
+        reason = bucketing_blocker(spec, is_series(spec))
+        if reason:
+            yield (("train", "bucketing"), f"bucketing: true would make the results depend on "
+                                           f"padding: {reason} (or use bucketing: auto)", False)
 
 
 def train_issues(spec: dict):

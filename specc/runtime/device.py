@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 
-def describe_device() -> str:
-    """E.g. ``"GPU (1 visible, tensorflow)"`` or ``"CPU (tensorflow)"``. Never raises."""
+def gpu_count() -> int:
+    """GPUs the Keras backend sees (0 on CPU-only machines). Never raises."""
     import keras
     backend = keras.backend.backend()
     gpus = 0
@@ -20,4 +20,11 @@ def describe_device() -> str:
             gpus = torch.cuda.device_count()
     except Exception:  # noqa: BLE001 - a device probe must never stop a run
         gpus = 0
+    return gpus
+
+
+def describe_device() -> str:
+    """E.g. ``"GPU (1 visible, tensorflow)"`` or ``"CPU (tensorflow)"``. Never raises."""
+    import keras
+    backend, gpus = keras.backend.backend(), gpu_count()
     return f"GPU ({gpus} visible, {backend})" if gpus else f"CPU ({backend})"

@@ -22,8 +22,10 @@ def mean_loss(loss_name: str, y_true: np.ndarray, scores: np.ndarray) -> float:
 
 def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, task: str, loss_name: str,
              class_names: list[str] | None,
-             batch_size: int) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Test metrics and raw model outputs, from one prediction pass.
+             batch_size: int, plan=None) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Test metrics and raw model outputs, from one prediction pass (in length-sorted
+    batches when ``plan`` buckets, :func:`specc.runtime.batching.predict`; outputs are in
+    the test split's order either way).
 
     Returns:
         ``(metrics, scores, predicted)``: ``metrics`` has ``loss`` (the training loss on
@@ -31,7 +33,8 @@ def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, task: str, loss_name
         :func:`~specc.reports.metrics.regression_metrics`; ``scores`` is the model output,
         ``(n, 1)`` or ``(n, n_classes)``; ``predicted`` the class ids (or values) ``(n,)``.
     """
-    scores = model.predict(x_test, batch_size=batch_size, verbose=0)
+    from specc.runtime.batching import Batching, predict
+    scores = predict(model, x_test, batch_size, plan or Batching())
     if task == "regression":
         predicted = np.asarray(scores, dtype="float64").reshape(-1)
         result = regression_metrics(y_test, predicted)

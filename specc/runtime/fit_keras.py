@@ -105,10 +105,11 @@ def layer_table(model) -> list[dict]:
              "params": int(layer.count_params())} for layer in model.layers]
 
 
-def representer(model, spec, x_test, batch_size: int):
+def representer(model, spec, x_test, batch_size: int, plan=None):
     """``represent(idx)`` for :class:`~specc.runtime.fitted.Fitted`: the input of the output
     layer ``head`` for test rows ``idx`` — the last hidden layer's output, or for BERT the
-    pooled backbone vector (plus any layers after it)."""
+    pooled backbone vector (plus any layers after it). ``plan``: the run's
+    :class:`~specc.runtime.batching.Batching` (length-sorted batches when bucketing)."""
     head_in = model.get_layer("head").input
     sub = keras.Model(model.inputs, head_in)
     pooling = spec.resolved["model"].get("pooling")
@@ -119,8 +120,9 @@ def representer(model, spec, x_test, batch_size: int):
         what = "the last hidden layer's output"
 
     def represent(idx):
+        from specc.runtime.batching import Batching, predict
         from specc.runtime.prepare import take
-        vectors = sub.predict(take(x_test, idx), batch_size=batch_size, verbose=0)
+        vectors = predict(sub, take(x_test, idx), batch_size, plan or Batching())
         return vectors.reshape(len(idx), -1), f"{what}, {head_in.shape[-1]} values (input of the output layer)"
     return represent
 
@@ -131,12 +133,15 @@ def n_examples(x) -> int:
 
 
 def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
-              resume: dict | None = None) -> Fitted:
+              resume: dict | None = None, gpus: int = 0) -> Fitted:
     """Build, compile, fit and evaluate the Keras model of ``spec``; save it in ``folder``.
 
-    Every epoch is checkpointed (:mod:`specc.runtime.checkpoint`; the caller removes the
-    checkpoint once the run is written); ``resume`` is a saved checkpoint state to
-    continue from (``specc train --resume``).
+    Batches come from :mod:`specc.runtime.batching` (tf.data; length bucketing, XLA and
+    mixed precision as :func:`specc.runtime.options.run_options` resolves them for a
+    machine with ``gpus`` GPUs). Every epoch is checkpointed
+    (:mod:`specc.runtime.checkpoint`; the caller removes the checkpoint once the run is
+    written); ``resume`` is a saved checkpoint state to continue from
+    (``specc train --resume``).
 
     Raises:
         RunError: the loss became NaN/inf; a checkpoint cannot be written.
@@ -144,15 +149,18 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
     """
     from specc.compiler.model import compile_spec
     from specc.runtime import checkpoint
+    from specc.runtime.batching import eval_dataset, train_dataset
+    from specc.runtime.options import run_options
     train = spec.resolved["train"]
+    options = run_options(spec.resolved, spec.kind, gpus)
     done = resume["epoch"] if resume else 0
     keras.utils.set_random_seed(train["seed"] + done)  # a resumed run draws new batches
     n_classes = len(prep.class_names) if prep.class_names else None
-    model = compile_spec(spec, n_classes=n_classes)
+    model = compile_spec(spec, n_classes=n_classes, mixed_precision=options.mixed_precision)
     loss, metrics = LOSSES[spec.task]
     steps = math.ceil(n_examples(prep.x_train) / train["batch_size"]) * train["epochs"]
     model.compile(optimizer=build_optimizer(train["optimizer"], steps), loss=loss,
-                  metrics=metrics)
+                  metrics=metrics, jit_compile=options.jit_compile)
     # With cls/mean pooling BERT's pooler is off the loss path; Keras warns once that it
     # gets no gradients. That is expected, so that one warning is silenced.
     warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables "
@@ -162,13 +170,17 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
         checkpoint.restore(model, folder, resume, others)
     saver = checkpoint.EpochCheckpoint(folder, others, resume["history"] if resume else None,
                                        (resume or {}).get("train_seconds", 0.0))
+    plan, batch_size = options.batching, train["batch_size"]
+    batches = train_dataset(prep.x_train, prep.y_train, batch_size, seed=train["seed"] + done,
+                            shuffle=shuffle, plan=plan)
+    validation, _ = eval_dataset(prep.x_val, prep.y_val, batch_size, plan)
     t1 = time.perf_counter()
     try:
-        model.fit(prep.x_train, prep.y_train, validation_data=(prep.x_val, prep.y_val),
-                  batch_size=train["batch_size"], epochs=train["epochs"], initial_epoch=done,
+        model.fit(batches, validation_data=validation, epochs=train["epochs"],
+                  initial_epoch=done, shuffle=False,  # the tf.data pipeline shuffles
                   callbacks=[guard, *others, saver,
                              checkpoint.ResumeTrackers(folder, others, resume)],
-                  shuffle=shuffle, verbose=1 if sys.stdout.isatty() else 2)
+                  verbose=1 if sys.stdout.isatty() else 2)
     except KeyboardInterrupt:
         raise checkpoint.interrupted(folder, saver.epochs_done) from None
     train_seconds = time.perf_counter() - t1 + (resume or {}).get("train_seconds", 0.0)
@@ -177,13 +189,14 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
     history = saver.history
     save_model(model, folder / "model.keras")
     results, scores, predicted = evaluate(model, prep.x_test, prep.y_test, spec.task, loss,
-                                          prep.class_names, train["batch_size"])
+                                          prep.class_names, batch_size, plan)
     return Fitted(history, model_summary(model), results, scores, predicted,
                   param_counts(model), train_seconds, train["epochs"],
                   len(history.get("loss", [])), best_epoch(history, train),
                   layers=layer_table(model),
-                  represent=representer(model, spec, prep.x_test, train["batch_size"]),
-                  extra={"resumed_from_epoch": done} if resume else {})
+                  represent=representer(model, spec, prep.x_test, batch_size, plan),
+                  extra={"runtime": options.describe(),
+                         **({"resumed_from_epoch": done} if resume else {})})
 
 
 def best_epoch(history: dict, train: dict) -> int | None:

@@ -27,7 +27,7 @@ from specc.loader.semantic import is_series
 from specc.reports.metrics import ranking_metrics
 from specc.reports.render import render_run
 from specc.runtime.artifacts import write_artifacts
-from specc.runtime.device import describe_device
+from specc.runtime.device import describe_device, gpu_count
 from specc.runtime.prepare import prepare
 from specc.runtime.rundir import create_run_dir, default_run_dir, write_text
 
@@ -90,7 +90,7 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
         else:
             from specc.runtime.fit_keras import fit_keras
             fitted = fit_keras(spec, prep, folder, shuffle=not is_series(resolved),
-                               resume=resume)
+                               resume=resume, gpus=gpu_count())
         metrics_doc = _results(spec, dataset, prep, fitted, prep_seconds, device)
         write_text(folder / "summary.txt", fitted.summary + "\n")
         write_history(folder, fitted.history)

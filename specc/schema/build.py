@@ -119,6 +119,11 @@ def _preprocessing_schema() -> dict:
                 "additionalProperties": False,
                 "default": {},
             },
+            "cache": {"type": "boolean", "default": True,
+                      "description": "Keep the tokenized, padded splits on disk (in "
+                                     "$SPECC_CACHE_DIR, default ~/.cache/specc), keyed by a hash "
+                                     "of the data and the data/preprocessing settings, so a "
+                                     "second run skips tokenization."},
         },
         "additionalProperties": False,
         "default": {},
@@ -202,6 +207,20 @@ def _train_schema() -> dict:
             "tensorboard": {"type": "boolean", "default": False,
                             "description": "Write TensorBoard logs to <run folder>/tensorboard "
                                            "(keras.callbacks.TensorBoard)."},
+            "bucketing": {"enum": ["auto", True, False], "default": "auto",
+                          "description": "Length bucketing: batches of similar-length sequences, "
+                                         "each trimmed to its longest instead of max_len. auto: "
+                                         "on where padding is masked (Embedding mask_zero + "
+                                         "recurrent layers, or BERT), so results do not depend "
+                                         "on it."},
+            "jit_compile": {"enum": ["auto", True, False], "default": "auto",
+                            "description": "Compile train/predict steps with XLA "
+                                           "(model.compile(jit_compile=...)). auto: where "
+                                           "measured to help (see README, Performance)."},
+            "mixed_precision": {"enum": ["auto", True, False], "default": "auto",
+                                "description": "Keras mixed_float16 policy (float16 compute, "
+                                               "float32 variables and outputs). auto: on when a "
+                                               "GPU is visible."},
         },
         "additionalProperties": False,
         "default": {},
