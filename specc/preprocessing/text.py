@@ -90,11 +90,29 @@ class TextEncoder:
         vocab = (folder / "vocab.txt").read_text(encoding="utf-8").split("\n")[:config["vocabulary_size"]]
         enc = cls(config["num_words"], config["oov_token"], config["standardize"],
                   config["max_len"], config["padding"], config["truncating"])
+        return enc._use_vocabulary(vocab)
+
+    def _use_vocabulary(self, vocab: list[str]) -> "TextEncoder":
+        """Take a vocabulary as :attr:`vocabulary` lists it (padding and OOV first)."""
         keras = import_keras()
-        enc._layer = keras.layers.TextVectorization(
-            max_tokens=enc.num_words, standardize=enc.standardize, split="whitespace",
-            output_mode="int", ragged=True, vocabulary=vocab[2:])
-        return enc
+        self._layer = keras.layers.TextVectorization(
+            max_tokens=self.num_words, standardize=self.standardize, split="whitespace",
+            output_mode="int", ragged=True, vocabulary=list(vocab[2:]))
+        return self
+
+    def settings(self) -> dict:
+        """Everything that decides the ids besides the training texts (a cache key part)."""
+        return {"kind": "words", "num_words": self.num_words, "oov_token": self.oov_token,
+                "standardize": self.standardize, "max_len": self.max_len,
+                "padding": self.padding, "truncating": self.truncating}
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The fitted state as arrays (the vocabulary), for the preprocessing cache."""
+        return {"vocabulary": np.asarray(self.vocabulary, dtype=str)}
+
+    def restore(self, state: dict[str, np.ndarray]) -> "TextEncoder":
+        """Undo :meth:`state`: the encoder as fitted, without fitting again."""
+        return self._use_vocabulary([str(t) for t in state["vocabulary"]])
 
     def save(self, folder: Path) -> None:
         """Write ``vocab.txt`` (one token per line; line ``i`` is id ``i``) and ``tokenizer.json``."""

@@ -65,6 +65,20 @@ class WordPieceEncoder:
         return {k: (np.concatenate(v) if v else np.zeros((0, self.max_len), "int32"))
                 for k, v in parts.items()}
 
+    def settings(self) -> dict:
+        """Everything that decides the ids (a cache key part): the preset's files, max_len."""
+        from specc.runtime.cache import folder_digest
+        return {"kind": "wordpiece", "preset": folder_digest(str(self.folder)),
+                "max_len": self.max_len}
+
+    def state(self) -> dict[str, np.ndarray]:
+        """No fitted state (the vocabulary is the preset's)."""
+        return {}
+
+    def restore(self, state: dict[str, np.ndarray]) -> "WordPieceEncoder":
+        """Nothing to restore; returns self."""
+        return self
+
     def vocabulary(self) -> list[str]:
         """The WordPiece vocabulary, id order."""
         return list(self.tokenizer.get_vocabulary())

@@ -1,6 +1,7 @@
-"""On-disk cache of computed arrays (frozen BERT features), keyed by content hashes.
+"""On-disk cache of computed arrays (tokenized splits, frozen BERT features), keyed by
+content hashes.
 
-Entries live in ``$SPECC_CACHE_DIR`` (default ``~/.cache/specc``) as ``<kind>/<key>.npy``.
+Entries live in ``$SPECC_CACHE_DIR`` (default ``~/.cache/specc``) as ``<kind>/<key>.npz``.
 The key is a SHA-256 over everything the array depends on (the texts, the preset's
 files, the settings), so a changed input can never hit a stale entry. Writes are
 atomic (temp file + rename) and reads use ``allow_pickle=False``.
@@ -63,19 +64,28 @@ def cached_array(kind: str, key: str, compute: Callable[[], np.ndarray]) -> tupl
     A cache that cannot be written (read-only home, full disk) only costs the saving:
     the computed array is still returned.
     """
-    path = cache_dir() / kind / f"{key}.npy"
+    arrays, hit = cached_arrays(kind, key, lambda: {"array": compute()})
+    return arrays["array"], hit
+
+
+def cached_arrays(kind: str, key: str, compute: Callable[[], dict[str, np.ndarray]]
+                  ) -> tuple[dict[str, np.ndarray], bool]:
+    """``(arrays, hit)``: the named arrays cached for ``key`` (one ``.npz``), or
+    ``compute()`` stored under it. Same failure rules as :func:`cached_array`."""
+    path = cache_dir() / kind / f"{key}.npz"
     if path.is_file():
         try:
-            return np.load(path, allow_pickle=False), True
-        except (OSError, ValueError):
+            with np.load(path, allow_pickle=False) as stored:
+                return {name: stored[name] for name in stored.files}, True
+        except (OSError, ValueError, KeyError):
             pass  # a damaged entry is recomputed and replaced
-    array = compute()
+    arrays = compute()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".npy")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".npz")
         with os.fdopen(fd, "wb") as f:
-            np.save(f, array, allow_pickle=False)
+            np.savez(f, **arrays)
         os.replace(tmp, path)
     except OSError:
         pass
-    return array, False
+    return arrays, False

@@ -39,7 +39,8 @@ class Prepared:
     ``x_*``: int32 ``(n, max_len)`` token ids, a dict of such arrays (BERT inputs),
     float32 ``(n, window, 1)`` windows, or the texts themselves (scikit-learn pipelines);
     ``y_*``: int64 class ids or float32 targets, ``(n,)``. ``test_texts`` are kept for
-    reports; ``encoder`` is None for series data.
+    reports; ``encoder`` is None for series data. ``cache_hit``: whether the encoded
+    splits came from the preprocessing cache (None: not cached).
     """
 
     x_train: np.ndarray
@@ -53,14 +54,15 @@ class Prepared:
     test_texts: list[str] | None = None
     grouped_by: str = ""
     train_fraction: float = 1.0
+    cache_hit: bool | None = None
 
     def counts(self) -> dict:
         """Example counts per split, per class (``class_counts``: ``{split: [count per class
-        id]}``, classification only), the validation grouping (``""`` when not grouped) and
-        the training fraction used."""
+        id]}``, classification only), the validation grouping (``""`` when not grouped),
+        the training fraction used and whether the ids came from the preprocessing cache."""
         out = {"n_train": len(self.y_train), "n_validation": len(self.y_val),
                "n_test": len(self.y_test), "validation_grouped_by": self.grouped_by,
-               "train_fraction": self.train_fraction}
+               "train_fraction": self.train_fraction, "preprocessing_cache_hit": self.cache_hit}
         if self.class_names:
             k = len(self.class_names)
             out["class_counts"] = {
@@ -116,13 +118,59 @@ def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".",
         keep = nested_subset(y if classify else len(y), train_fraction, seed, classify)
         x, y = take(x, keep), y[keep]
     encoder = make_encoder(spec, base_dir) if isinstance(dataset, TextDataset) else None
+    cache_hit = None
     if encoder is not None:
-        encoder.fit(x)
-        x, x_val, x_test = encoder.encode(x), encoder.encode(x_val), encoder.encode(x_test)
+        (x, x_val, x_test), cache_hit = encode_splits(
+            encoder, (x, x_val, x_test), spec["preprocessing"].get("cache", True))
     grouped_by = dataset.group_name if groups is not None and data["validation"] == "split" else ""
     return Prepared(_array(x), np.asarray(y), _array(x_val), np.asarray(y_val),
                     _array(x_test), np.asarray(y_test), names, encoder, texts_test,
-                    grouped_by, train_fraction)
+                    grouped_by, train_fraction, cache_hit)
+
+
+SPLITS = ("train", "validation", "test")
+
+CACHE_VERSION = 1
+"""Part of every preprocessing cache key: bump it when the stored layout changes."""
+
+
+def encode_splits(encoder, texts: tuple, use_cache: bool = True) -> tuple[tuple, bool | None]:
+    """``((train, validation, test) ids, cache_hit)``: ``encoder`` fitted on the training
+    texts, then every split encoded.
+
+    With ``use_cache`` the result (and the encoder's fitted state) is kept in the cache
+    (:func:`specc.runtime.cache.cached_arrays`, kind ``prepared``) under a SHA-256 of the
+    three splits' texts and the encoder's settings, so a second run of the spec, or of a
+    spec that differs only outside data/preprocessing, skips fitting and encoding.
+    ``cache_hit`` is None when the cache is off.
+    """
+    def compute() -> dict:
+        encoder.fit(texts[0])
+        out = {f"state.{k}": v for k, v in encoder.state().items()}
+        for split, part in zip(SPLITS, texts):
+            ids = encoder.encode(part)
+            out.update({f"{split}.{k}": v for k, v in ids.items()} if isinstance(ids, dict)
+                       else {split: ids})
+        return out
+
+    if not use_cache:
+        arrays, hit = compute(), None
+    else:
+        from specc.runtime.cache import cache_key, cached_arrays, texts_digest
+        key = cache_key(encoder=encoder.settings(), version=CACHE_VERSION,
+                        **{split: texts_digest(part) for split, part in zip(SPLITS, texts)})
+        arrays, hit = cached_arrays("prepared", key, compute)
+        if hit:
+            encoder.restore({k[6:]: v for k, v in arrays.items() if k.startswith("state.")})
+    return tuple(_split_arrays(arrays, split) for split in SPLITS), hit
+
+
+def _split_arrays(arrays: dict, split: str):
+    """One split's ids from :func:`encode_splits`' flat dict: an array, or BERT's dict."""
+    if split in arrays:
+        return arrays[split]
+    prefix = f"{split}."
+    return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
 
 
 def _array(x):

@@ -76,8 +76,9 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
                                                   "train_fraction": train_fraction}) + "\n")
     (folder / "error.txt").unlink(missing_ok=True)
     write_text(folder / "spec.yaml", yaml.safe_dump(resolved, sort_keys=False))
+    cached = ", token ids from the preprocessing cache" if prep.cache_hit else ""
     log(f"data: {dataset.source}; train {len(prep.y_train)}, validation {len(prep.y_val)}, "
-        f"test {len(prep.y_test)} ({prep_seconds:.1f} s)")
+        f"test {len(prep.y_test)} ({prep_seconds:.1f} s{cached})")
     if prep.encoder is not None:
         prep.encoder.save(folder)
 
