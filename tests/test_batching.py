@@ -58,27 +58,42 @@ def test_bucketing_true_where_it_would_change_results_is_a_spec_error(write_spec
 
 
 @pytest.mark.parametrize("padding", ["pre", "post"])
-def test_bucketed_epoch_has_every_example_once_in_trimmed_batches(padding):
-    from specc.runtime.batching import Batching, lengths, train_dataset
-    x = ragged_ids(101, padding=padding)
-    y = np.arange(101)
+def test_bucketed_epochs_see_every_example_in_full_trimmed_batches(padding):
+    from specc.runtime.batching import Batching, lengths, steps_per_epoch, train_dataset
+    n = 1001
+    x = ragged_ids(n, padding=padding)
+    y = np.arange(n)
+    steps = steps_per_epoch(n, 8)
     ds = train_dataset(x, y, 8, seed=1, plan=Batching(True, padding))
-    batches = list(ds.as_numpy_iterator())
-    assert len(batches) == math.ceil(101 / 8) == int(ds.cardinality())
+    assert ds.element_spec[0].shape.as_list() == [8, None]  # static batch dimension
+    batches = list(ds.take(10 * steps).as_numpy_iterator())
     seen = np.concatenate([yb for _, yb in batches])
-    assert sorted(seen) == list(range(101))
+    assert len(seen) == 10 * steps * 8
+    # each pass over the data draws every example once; passes follow each other and
+    # the batch shuffle (a window of SORT_CHUNK batches) blurs the epoch boundaries, so
+    # over ten epochs each example is drawn about ten times
+    counts = np.bincount(seen, minlength=n)
+    assert counts.min() >= 8 and counts.max() <= 12 and np.mean(abs(counts - 10) <= 1) > 0.95
     widths = []
     for xb, yb in batches:
         longest = lengths(x[yb]).max()
-        assert xb.shape[1] == longest  # trimmed to the batch's own longest sequence
-        # the kept columns are the ones holding tokens: same ids as in the padded rows
+        assert xb.shape == (8, longest)  # trimmed to the batch's own longest sequence
         kept = x[yb][:, -longest:] if padding == "pre" else x[yb][:, :longest]
-        np.testing.assert_array_equal(xb, kept)
+        np.testing.assert_array_equal(xb, kept)  # the same ids, padding side kept
         widths.append(xb.shape[1])
-    assert np.mean(widths) < 20  # shorter than pad-to-max on average
+    assert np.mean(widths) < 15  # much shorter than pad-to-max (20) on average
     again = np.concatenate([yb for _, yb in train_dataset(x, y, 8, seed=1, plan=Batching(
-        True, padding)).as_numpy_iterator()])
+        True, padding)).take(10 * steps).as_numpy_iterator()])
     np.testing.assert_array_equal(seen, again)  # the seed fixes the order
+
+
+def test_unbucketed_batches_are_full_and_pad_to_max_len():
+    from specc.runtime.batching import train_dataset
+    x, y = ragged_ids(10), np.arange(10)
+    first = next(iter(train_dataset(x, y, 4, seed=0).as_numpy_iterator()))
+    assert first[0].shape == (4, 20)
+    tiny = next(iter(train_dataset(x[:3], y[:3], 32, seed=0).as_numpy_iterator()))
+    assert sorted(tiny[1]) == [0, 1, 2]  # batch_size capped at the number of examples
 
 
 def test_masked_lstm_gives_the_same_outputs_bucketed_or_padded_to_max():

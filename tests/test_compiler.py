@@ -43,7 +43,8 @@ def hand_written():
     seq("fasttext.yaml", _tokens(500), L.Embedding(20000, 32, mask_zero=True),
         L.GlobalAveragePooling1D(),
         L.Dense(1, activation="sigmoid"))
-    seq("bilstm.yaml", _tokens(200), L.Embedding(10000, 64), L.Bidirectional(L.LSTM(32)),
+    seq("bilstm.yaml", _tokens(None), L.Embedding(10000, 64, mask_zero=True),
+        L.Bidirectional(L.LSTM(32)),
         L.Dropout(0.3), L.Dense(1, activation="sigmoid"))
     seq("gru.yaml", _tokens(200), L.Embedding(10000, 64), L.GRU(64), L.Dropout(0.3),
         L.Dense(1, activation="sigmoid"))
@@ -227,3 +228,17 @@ def test_keras_rejection_is_one_line_at_the_layer(layer, index, line, message):
     text = str(e.value)
     assert "\n" not in text and message in text
     assert text.startswith(f"{path}:{line}:7: $.model.layers[{index}]: Keras rejected ")
+
+
+@pytest.mark.parametrize("name", ["conv1d.yaml", "lstm.yaml", "bilstm.yaml"])
+def test_benchmark_baselines_are_the_spec_models_padded_to_max_len(name):
+    """bench/ compares specc with these hand-written models: same layers and weights;
+    only the input is fixed to max_len (the tutorials pad every batch to it)."""
+    from bench import baselines
+    hand = getattr(baselines, name.removesuffix(".yaml"))()
+    spec = load_spec(SPECS / name)
+    compiled = compile_spec(spec)
+    assert [type(layer).__name__ for layer in hand.layers] == \
+        [type(layer).__name__ for layer in compiled.layers if not isinstance(layer, L.InputLayer)]
+    assert hand.count_params() == compiled.count_params()
+    assert tuple(hand.input.shape) == (None, spec.resolved["preprocessing"]["sequence"]["max_len"])

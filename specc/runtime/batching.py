@@ -10,8 +10,8 @@ With bucketing on, the training set is shuffled, sorted by length within chunks 
 length), and every batch is trimmed to its own longest sequence (rounded up to a
 multiple of ``multiple``) instead of ``max_len``; the batches are then shuffled again.
 The padding side is kept (``pre``: the trailing ids stay), and the number of batches
-per epoch is the same as without bucketing (``ceil(n / batch_size)``), so learning-rate
-schedules sized to steps stay right. This is the "sortish" batching of
+per epoch is the same as without bucketing (``ceil(n / batch_size)``, all full: see
+:func:`train_dataset`), so learning-rate schedules sized to steps stay right. This is the "sortish" batching of
 fairseq/AllenNLP's bucket iterators; it pays off because a recurrent layer's time per
 batch grows with the batch's length. Results equal pad-to-max results only where
 padding is masked (:func:`specc.compiler.lengths.bucketing_blocker`).
@@ -87,20 +87,34 @@ def _drop_length(x, length, *rest):
     return (x, *rest)
 
 
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Batches per epoch: ``ceil(n / batch_size)``, as ``model.fit`` on arrays counts them."""
+    return -(-n // batch_size)
+
+
 def train_dataset(x, y, batch_size: int, *, seed: int, shuffle: bool = True,
                   plan: Batching = Batching()):
-    """The training pipeline: ``tf.data.Dataset`` of ``(x_batch, y_batch)``.
+    """The training pipeline: an endless ``tf.data.Dataset`` of full ``(x_batch, y_batch)``
+    batches; fit it with ``steps_per_epoch=``:func:`steps_per_epoch`.
+
+    Every batch holds exactly ``batch_size`` examples (``min(batch_size, n)``), so the
+    batch dimension is static: TensorFlow then specializes the training step, which makes
+    recurrent layers about 25% faster than with the ``None`` batch dimension a final
+    partial batch forces (measured, bench/). Each pass over the data is a new shuffle and
+    passes follow one another without a gap, so an epoch's last batch is topped up with
+    the first examples of the next pass; every example is seen once per pass.
 
     Args:
         x: ``(n, max_len)`` int32 ids, a dict of such arrays (BERT), or float32 series
             windows ``(n, window, 1)`` (never bucketed).
         y: ``(n,)`` labels or targets.
-        seed: shuffle seed (a new order each epoch, the same sequence of orders per seed).
+        seed: shuffle seed (a new order each pass, the same sequence of orders per seed).
         shuffle: False keeps the order (series data).
         plan: bucketing settings.
     """
     import tensorflow as tf
     n = _rows(x)
+    batch_size = min(batch_size, n)
     ds = tf.data.Dataset.from_tensor_slices((x, lengths(x) if plan.bucketing else
                                              np.zeros(n, "int32"), y)).cache()
     if shuffle:
@@ -110,13 +124,11 @@ def train_dataset(x, y, batch_size: int, *, seed: int, shuffle: bool = True,
             order = tf.argsort(lb, stable=True)
             pick = lambda t: tf.gather(t, order)  # noqa: E731
             return (tf.nest.map_structure(pick, xb), pick(lb), pick(yb))
-        n_batches = -(-n // batch_size)
-        ds = (ds.batch(batch_size * SORT_CHUNK).map(by_length).unbatch()
-              .batch(batch_size).map(_trimmer(plan, _max_len(x)))
-              .shuffle(min(SORT_CHUNK, n_batches), seed=seed + 1)
-              .apply(tf.data.experimental.assert_cardinality(n_batches)))
+        ds = (ds.batch(batch_size * SORT_CHUNK).map(by_length).unbatch().repeat()
+              .batch(batch_size, drop_remainder=True).map(_trimmer(plan, _max_len(x)))
+              .shuffle(SORT_CHUNK, seed=seed + 1))
     else:
-        ds = ds.batch(batch_size).map(_drop_length)
+        ds = ds.repeat().batch(batch_size, drop_remainder=True).map(_drop_length)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

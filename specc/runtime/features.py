@@ -2,7 +2,8 @@
 
 The "DistilBERT + LogisticRegression" recipe (Alammar, *A Visual Guide to Using BERT
 for the First Time*, 2019): tokenize each sentence with the backbone's WordPiece
-tokenizer, run the frozen backbone once, keep one vector per sentence ([CLS], the mean
+tokenizer, run the frozen backbone once (in length-bucketed batches,
+:mod:`specc.runtime.batching`), keep one vector per sentence ([CLS], the mean
 over real tokens, or BERT's pooler; see :func:`specc.compiler.bert.pool`), and fit a
 scikit-learn estimator on those vectors. Vectors are cached by a hash of the texts,
 the preset's files and the settings (:mod:`specc.runtime.cache`), so a second run, or
@@ -68,7 +69,7 @@ class BertFeatures(TransformerMixin, BaseEstimator):
             from specc.preprocessing.wordpiece import WordPieceEncoder
             encoder = WordPieceEncoder(self.preset, self.max_len, self.base_dir)
             backbone = load_backbone(self.preset, self.base_dir, trainable=False)
-            inputs = bert_inputs(self.max_len)
+            inputs = bert_inputs(None)  # any length: batches are trimmed to their longest
             model = keras.Model(inputs, pool(backbone(inputs), inputs["padding_mask"],
                                              self.pooling))
             self._net = (encoder, model, backbone)
@@ -78,8 +79,11 @@ class BertFeatures(TransformerMixin, BaseEstimator):
         encoder, model, _ = self._network()
         if not texts:
             return np.zeros((0, int(model.output.shape[-1])), "float32")
+        from specc.runtime.batching import Batching, predict
         x = encoder.encode(texts)
-        return np.asarray(model.predict(x, batch_size=self.batch_size, verbose=0), "float32")
+        # length-sorted batches, each cut to its longest sentence: padding is masked, so
+        # the vectors are those of max_len padding, for less work
+        return np.asarray(predict(model, x, self.batch_size, Batching(True, "post")), "float32")
 
     def backbone_params(self) -> int:
         """Parameter count of the (frozen) backbone, as keras-hub counts it."""

@@ -132,6 +132,22 @@ def n_examples(x) -> int:
     return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
 
 
+def compiled_model(spec, prep: Prepared, options):
+    """The Keras model of ``spec``, compiled as specc trains it: the task's loss and
+    metrics (:data:`LOSSES`), the spec's optimizer with its schedule sized to the steps
+    of ``train.epochs`` epochs over ``prep.x_train``, and ``options``
+    (:class:`~specc.runtime.options.RunOptions`: mixed precision, XLA)."""
+    from specc.compiler.model import compile_spec
+    train = spec.resolved["train"]
+    n_classes = len(prep.class_names) if prep.class_names else None
+    model = compile_spec(spec, n_classes=n_classes, mixed_precision=options.mixed_precision)
+    loss, metrics = LOSSES[spec.task]
+    steps = math.ceil(n_examples(prep.x_train) / train["batch_size"]) * train["epochs"]
+    model.compile(optimizer=build_optimizer(train["optimizer"], steps), loss=loss,
+                  metrics=metrics, jit_compile=options.jit_compile)
+    return model
+
+
 def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
               resume: dict | None = None, gpus: int = 0) -> Fitted:
     """Build, compile, fit and evaluate the Keras model of ``spec``; save it in ``folder``.
@@ -147,20 +163,15 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
         RunError: the loss became NaN/inf; a checkpoint cannot be written.
         Interrupted: Ctrl-C; the message says which epoch can be resumed.
     """
-    from specc.compiler.model import compile_spec
     from specc.runtime import checkpoint
-    from specc.runtime.batching import eval_dataset, train_dataset
+    from specc.runtime.batching import eval_dataset, steps_per_epoch, train_dataset
     from specc.runtime.options import run_options
     train = spec.resolved["train"]
     options = run_options(spec.resolved, spec.kind, gpus)
     done = resume["epoch"] if resume else 0
     keras.utils.set_random_seed(train["seed"] + done)  # a resumed run draws new batches
-    n_classes = len(prep.class_names) if prep.class_names else None
-    model = compile_spec(spec, n_classes=n_classes, mixed_precision=options.mixed_precision)
-    loss, metrics = LOSSES[spec.task]
-    steps = math.ceil(n_examples(prep.x_train) / train["batch_size"]) * train["epochs"]
-    model.compile(optimizer=build_optimizer(train["optimizer"], steps), loss=loss,
-                  metrics=metrics, jit_compile=options.jit_compile)
+    model = compiled_model(spec, prep, options)
+    loss = LOSSES[spec.task][0]
     # With cls/mean pooling BERT's pooler is off the loss path; Keras warns once that it
     # gets no gradients. That is expected, so that one warning is silenced.
     warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables "
@@ -177,6 +188,7 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
     t1 = time.perf_counter()
     try:
         model.fit(batches, validation_data=validation, epochs=train["epochs"],
+                  steps_per_epoch=steps_per_epoch(n_examples(prep.x_train), batch_size),
                   initial_epoch=done, shuffle=False,  # the tf.data pipeline shuffles
                   callbacks=[guard, *others, saver,
                              checkpoint.ResumeTrackers(folder, others, resume)],
