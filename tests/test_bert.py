@@ -117,9 +117,9 @@ def test_features_are_cached_by_texts_and_settings(tmp_path, monkeypatch):
     assert [s["cached"] for s in f.stats_] == [False, True]
     np.testing.assert_array_equal(first, again)
     assert first.shape == (3, 384) and first.dtype == np.float32
-    assert len(list((tmp_path / "bert-features").glob("*.npy"))) == 1
+    assert len(list((tmp_path / "bert-features").glob("*.npz"))) == 1
     other = BertFeatures("minilm-l6", "mean", 16).transform(SENTENCES[:2])
-    assert len(list((tmp_path / "bert-features").glob("*.npy"))) == 2
+    assert len(list((tmp_path / "bert-features").glob("*.npz"))) == 2
     assert not np.allclose(other, first[:2])
 
 

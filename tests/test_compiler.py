@@ -241,4 +241,4 @@ def test_benchmark_baselines_are_the_spec_models_padded_to_max_len(name):
     assert [type(layer).__name__ for layer in hand.layers] == \
         [type(layer).__name__ for layer in compiled.layers if not isinstance(layer, L.InputLayer)]
     assert hand.count_params() == compiled.count_params()
-    assert tuple(hand.input.shape) == (None, spec.resolved["preprocessing"]["sequence"]["max_len"])
+    assert tuple(hand.layers[0].input.shape) == (None, spec.resolved["preprocessing"]["sequence"]["max_len"])
