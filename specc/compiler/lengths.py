@@ -44,8 +44,7 @@ def bucketing_blocker(spec: dict, series: bool = False) -> str | None:
     if not entries or entries[0][0] != "Embedding":
         return "the first layer must be an Embedding (bucketing trims padded token ids)"
     if not entries[0][1].get("mask_zero", False):
-        return ("the Embedding layer needs mask_zero: true, so that padding is masked and the "
-                "results do not depend on it")
+        return "the Embedding layer needs mask_zero: true, so that padding is masked"
     last = max((i for i, (name, _) in enumerate(entries) if name in RECURRENT), default=None)
     if last is None:
         return "the model has no recurrent layer (SimpleRNN, LSTM, GRU or Bidirectional)"

@@ -44,7 +44,7 @@ def bucketing_issues(spec: dict):
         reason = bucketing_blocker(spec, is_series(spec))
         if reason:
             yield (("train", "bucketing"), f"bucketing: true would make the results depend on "
-                                           f"padding: {reason} (or use bucketing: auto)", False)
+                                           f"padding: {reason} (or use bucketing: auto or false)", False)
 
 
 def train_issues(spec: dict):
