@@ -44,7 +44,12 @@ def uninterrupted(spec_file):
 
 def start(spec_file, run):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "specc.cli", "train", str(spec_file),
+    # A child inherits an ignored SIGINT (pytest started in the background by a shell
+    # without job control), and Python then installs no KeyboardInterrupt handler:
+    # install it explicitly, as an interactive terminal would have it.
+    launcher = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                "from specc.cli import main; sys.exit(main(sys.argv[1:]))")
+    return subprocess.Popen([sys.executable, "-c", launcher, "train", str(spec_file),
                              "--out", str(run)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
 
