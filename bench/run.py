@@ -29,6 +29,7 @@ import math
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,22 +191,28 @@ def bench_features(repeats: int, n: int = 512) -> dict:
             "note": "specc includes WordPiece tokenization; hand-written gets ids precomputed"}
 
 
+@contextmanager
+def empty_cache(folder: str):
+    """Point specc's cache (``SPECC_CACHE_DIR``) at ``folder`` inside the block, then restore it."""
+    before = os.environ.get("SPECC_CACHE_DIR")
+    os.environ["SPECC_CACHE_DIR"] = folder
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SPECC_CACHE_DIR")
+        else:
+            os.environ["SPECC_CACHE_DIR"] = before
+
+
 def bench_cache() -> dict:
     """``prepare`` of specs/lstm.yaml with an empty, then a warm preprocessing cache."""
     from specc.loader.validate import load_spec
     spec = load_spec(SPECS / "lstm.yaml")
-    with tempfile.TemporaryDirectory() as tmp:
-        before = os.environ.get("SPECC_CACHE_DIR")
-        os.environ["SPECC_CACHE_DIR"] = tmp
-        try:
-            hits = []
-            cold = seconds(lambda: hits.append(load_prepared(spec).cache_hit))
-            warm = seconds(lambda: hits.append(load_prepared(spec).cache_hit))
-        finally:
-            if before is None:
-                os.environ.pop("SPECC_CACHE_DIR")
-            else:
-                os.environ["SPECC_CACHE_DIR"] = before
+    with tempfile.TemporaryDirectory() as tmp, empty_cache(tmp):
+        hits = []
+        cold = seconds(lambda: hits.append(load_prepared(spec).cache_hit))
+        warm = seconds(lambda: hits.append(load_prepared(spec).cache_hit))
     return {"spec": "lstm.yaml", "cold_s": round(cold, 2), "warm_s": round(warm, 2),
             "saved_s": round(cold - warm, 2), "cache_hits": hits,
             "note": "read + split + tokenize + pad (IMDB 50k)"}
@@ -218,11 +225,13 @@ def bench_end_to_end() -> dict:
     from specc.runtime.train import train_spec
     spec = load_spec(SPECS / "lstm.yaml")
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["SPECC_CACHE_DIR"] = f"{tmp}/cache"  # cold: tokenization included
-        t_specc = seconds(lambda: train_spec(spec, out=f"{tmp}/run", log=lambda *a: None))
+        with empty_cache(f"{tmp}/cache"):  # cold: tokenization included
+            t_specc = seconds(lambda: train_spec(spec, out=f"{tmp}/run", log=lambda *a: None))
         specc_acc = json.loads(Path(f"{tmp}/run/metrics.json").read_text())["accuracy"]
-        data = load_dataset(spec.resolved["data"], spec.base_dir, task=spec.task)
-        read = seconds(lambda: load_dataset(spec.resolved["data"], spec.base_dir, task=spec.task))
+        loaded = []
+        read = seconds(lambda: loaded.append(
+            load_dataset(spec.resolved["data"], spec.base_dir, task=spec.task)))
+        data = loaded[0]
         hand = baselines.imdb_lstm_end_to_end(data.train_texts, data.train_labels,
                                               data.test_texts, data.test_labels, tmp)
     return {"spec": "lstm.yaml", "specc_s": round(t_specc, 1),

@@ -118,8 +118,5 @@ class TextEncoder:
         """Write ``vocab.txt`` (one token per line; line ``i`` is id ``i``) and ``tokenizer.json``."""
         from specc.runtime.rundir import write_text
         write_text(folder / "vocab.txt", "\n".join(self.vocabulary) + "\n")
-        config = {"num_words": self.num_words, "oov_token": self.oov_token,
-                  "standardize": self.standardize, "max_len": self.max_len,
-                  "padding": self.padding, "truncating": self.truncating,
-                  "vocabulary_size": len(self.vocabulary)}
+        config = {**self.settings(), "vocabulary_size": len(self.vocabulary)}
         write_text(folder / "tokenizer.json", json.dumps(config, indent=2) + "\n")

@@ -142,11 +142,11 @@ def eval_dataset(x, y, batch_size: int, plan: Batching = Batching()):
     """
     import tensorflow as tf
     n = _rows(x)
-    order = np.argsort(lengths(x), kind="stable") if plan.bucketing else np.arange(n)
-    pick = (lambda t: t[order]) if plan.bucketing else (lambda t: t)  # noqa: E731
-    xs = {k: pick(np.asarray(v)) for k, v in x.items()} if isinstance(x, dict) else pick(np.asarray(x))
-    parts = (xs, lengths(xs) if plan.bucketing else np.zeros(n, "int32"))
-    parts += () if y is None else (pick(np.asarray(y)),)
+    lens = lengths(x) if plan.bucketing else np.zeros(n, "int32")
+    order = np.argsort(lens, kind="stable") if plan.bucketing else np.arange(n)
+    pick = (lambda t: np.asarray(t)[order]) if plan.bucketing else np.asarray  # noqa: E731
+    xs = {k: pick(v) for k, v in x.items()} if isinstance(x, dict) else pick(x)
+    parts = (xs, pick(lens)) + (() if y is None else (pick(y),))
     ds = tf.data.Dataset.from_tensor_slices(parts).batch(batch_size)
     ds = ds.map(_trimmer(plan, _max_len(x)) if plan.bucketing else _drop_length)
     if y is None:

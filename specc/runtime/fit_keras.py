@@ -138,11 +138,12 @@ def compiled_model(spec, prep: Prepared, options):
     of ``train.epochs`` epochs over ``prep.x_train``, and ``options``
     (:class:`~specc.runtime.options.RunOptions`: mixed precision, XLA)."""
     from specc.compiler.model import compile_spec
+    from specc.runtime.batching import steps_per_epoch
     train = spec.resolved["train"]
     n_classes = len(prep.class_names) if prep.class_names else None
     model = compile_spec(spec, n_classes=n_classes, mixed_precision=options.mixed_precision)
     loss, metrics = LOSSES[spec.task]
-    steps = math.ceil(n_examples(prep.x_train) / train["batch_size"]) * train["epochs"]
+    steps = steps_per_epoch(n_examples(prep.x_train), train["batch_size"]) * train["epochs"]
     model.compile(optimizer=build_optimizer(train["optimizer"], steps), loss=loss,
                   metrics=metrics, jit_compile=options.jit_compile)
     return model

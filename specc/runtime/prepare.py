@@ -161,12 +161,13 @@ def encode_splits(encoder, texts: tuple, use_cache: bool = True) -> tuple[tuple,
                         **{split: texts_digest(part) for split, part in zip(SPLITS, texts)})
         arrays, hit = cached_arrays("prepared", key, compute)
         if hit:
-            encoder.restore({k[6:]: v for k, v in arrays.items() if k.startswith("state.")})
+            encoder.restore(_split_arrays(arrays, "state"))
     return tuple(_split_arrays(arrays, split) for split in SPLITS), hit
 
 
 def _split_arrays(arrays: dict, split: str):
-    """One split's ids from :func:`encode_splits`' flat dict: an array, or BERT's dict."""
+    """One part of :func:`encode_splits`' flat dict: a split's ids (an array, or BERT's
+    dict), or the encoder's ``state`` (the dict of ``state.*`` arrays)."""
     if split in arrays:
         return arrays[split]
     prefix = f"{split}."
