@@ -1,4 +1,5 @@
-"""The ``specc`` command line: ``validate``, ``build``, ``train``, ``report``, ``compare``, ``graph``.
+"""The ``specc`` command line: ``validate``, ``build``, ``train``, ``pretrain``, ``report``,
+``compare``, ``graph``.
 
 Every user error (:class:`specc.errors.SpeccError`) is printed as one line per
 problem on stderr with a non-zero exit status: 1 for an invalid spec or a failed
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--train-fraction", metavar="F,F,...",
                    help="learning curve: train once per fraction of the training part "
                         "(e.g. 0.2,0.4,0.6,0.8,1.0) and plot test accuracy/F1 against size")
+
+    pt = sub.add_parser("pretrain", help="pretrain a BERT backbone with masked-language "
+                                         "modelling (task: masked_lm) into a keras-hub preset")
+    pt.add_argument("spec", metavar="SPEC")
+    pt.add_argument("--epochs", type=int, metavar="N", help="override train.epochs")
+    pt.add_argument("--out", metavar="DIR", help="run folder (default runs/<name>-<UTC time>); "
+                                                 "the preset is DIR/preset")
 
     r = sub.add_parser("report", help="re-render report.md and report.html of a run folder")
     r.add_argument("run", metavar="RUN_DIR")
@@ -124,6 +132,9 @@ def cmd_train(args) -> int:
     if args.spec is None:
         raise UsageError("specc train needs a SPEC (or --resume RUN_DIR)")
     spec = load_spec(args.spec)
+    if spec.task == "masked_lm":
+        raise UsageError(f"{args.spec} is a pretraining spec (task: masked_lm): run "
+                         f"specc pretrain {args.spec}")
     if args.epochs is not None:
         if args.epochs < 1:
             raise UsageError("--epochs must be >= 1")
@@ -143,6 +154,24 @@ def cmd_train(args) -> int:
         return 0
     from specc.runtime.train import train_spec
     train_spec(spec, out=args.out)
+    return 0
+
+
+def cmd_pretrain(args) -> int:
+    """Pretrain the spec's BERT backbone; the run folder holds the keras-hub preset."""
+    from specc.loader.validate import load_spec
+    spec = load_spec(args.spec)
+    if spec.task != "masked_lm":
+        raise UsageError(f"{args.spec} has task {spec.task}: specc pretrain needs task "
+                         f"masked_lm (use specc train)")
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise UsageError("--epochs must be >= 1")
+        spec.resolved["train"]["epochs"] = args.epochs
+    from specc.runtime.quiet import import_keras
+    import_keras()
+    from specc.runtime.pretrain import pretrain_spec
+    pretrain_spec(spec, out=args.out)
     return 0
 
 
@@ -180,6 +209,7 @@ def cmd_graph(args) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "build": cmd_build, "train": cmd_train,
+            "pretrain": cmd_pretrain,
             "report": cmd_report, "compare": cmd_compare, "graph": cmd_graph}
 
 

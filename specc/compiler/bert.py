@@ -52,15 +52,18 @@ class TokenVector(keras.layers.Layer):
         return {**super().get_config(), "index": self.index}
 
 
-def load_backbone(preset: str, base_dir: Path | str = ".", trainable: bool = True):
-    """keras-hub ``BertBackbone`` with the preset's weights, read from disk only.
+def load_backbone(preset: str, base_dir: Path | str = ".", trainable: bool = True,
+                  load_weights: bool = True):
+    """keras-hub ``BertBackbone`` with the preset's weights, read from disk only
+    (``load_weights=False``: the preset's architecture, randomly initialized).
 
     Raises:
         PresetError: the preset is not installed / not a folder with a BERT config.
     """
     from specc.runtime.quiet import import_keras_hub
     keras_hub = import_keras_hub()
-    backbone = keras_hub.models.BertBackbone.from_preset(str(resolve_preset(preset, base_dir)))
+    backbone = keras_hub.models.BertBackbone.from_preset(str(resolve_preset(preset, base_dir)),
+                                                         load_weights=load_weights)
     backbone.trainable = trainable
     return backbone
 
@@ -100,7 +103,8 @@ def build_bert_model(spec: dict, *, n_classes: int | None = None, base_dir: Path
     model = spec["model"]
     args = model["backbone"]["BertBackbone"]
     if backbone is None:
-        backbone = load_backbone(args["preset"], base_dir, args.get("trainable", True))
+        backbone = load_backbone(args["preset"], base_dir, args.get("trainable", True),
+                                 args.get("load_weights", True))
     else:
         backbone.trainable = args.get("trainable", True)
     pooling = model.get("pooling", "cls")

@@ -21,16 +21,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from specc.data import registry
-from specc.data.base import SeriesDataset, TextDataset
-from specc.data.files import read_labelled, read_series_column, text_dataset
+from specc.data.base import CorpusDataset, SeriesDataset, TextDataset
+from specc.data.files import read_corpus, read_labelled, read_series_column, text_dataset
 from specc.data.series import series_dataset, windows
 from specc.data.splits import subsample, validation_split
 from specc.errors import DataError
 
-__all__ = ["load_dataset", "describe", "TextDataset", "SeriesDataset", "windows",
+__all__ = ["load_dataset", "describe", "TextDataset", "SeriesDataset", "CorpusDataset", "windows",
            "validation_split", "subsample", "TASKS"]
 
-TASKS = ("binary", "multiclass", "regression")
+TASKS = ("binary", "multiclass", "regression", "masked_lm")
+"""``masked_lm``: pretraining on unlabelled texts (a corpus, or a text dataset's train texts)."""
 DEFAULT_WINDOW = 10
 DEFAULT_TEST_SPLIT = 0.2
 
@@ -39,7 +40,7 @@ def describe(data: dict) -> dict:
     """Static facts about a data section, found without reading any data.
 
     Returns:
-        ``{"kind": "text"|"series", "tasks": (...), "n_classes": int|None,
+        ``{"kind": "text"|"series"|"corpus", "tasks": (...), "n_classes": int|None,
         "class_names": list|None, "has_dev": bool}``; for user files ``n_classes`` and
         ``class_names`` are None (unknown until the files are read).
 
@@ -49,7 +50,8 @@ def describe(data: dict) -> dict:
     """
     if "dataset" in data:
         named = registry.get(data["dataset"])
-        return {"kind": named.kind, "tasks": named.tasks, "n_classes": named.n_classes,
+        tasks = named.tasks + (("masked_lm",) if named.kind == "text" else ())
+        return {"kind": named.kind, "tasks": tasks, "n_classes": named.n_classes,
                 "class_names": list(named.class_names) if named.class_names else None,
                 "has_dev": named.has_dev}
     if "series" in data:
@@ -60,7 +62,7 @@ def describe(data: dict) -> dict:
 
 
 def load_dataset(data: dict, base_dir: Path, *, task: str | None = None
-                 ) -> TextDataset | SeriesDataset:
+                 ) -> TextDataset | SeriesDataset | CorpusDataset:
     """Load the data a spec's ``data`` section names.
 
     Args:
@@ -72,7 +74,8 @@ def load_dataset(data: dict, base_dir: Path, *, task: str | None = None
 
     Returns:
         A :class:`TextDataset` (classification: ``int64`` labels and ``class_names``;
-        regression: ``float32`` labels) or a :class:`SeriesDataset`.
+        regression: ``float32`` labels), a :class:`SeriesDataset`, or for ``masked_lm`` a
+        :class:`CorpusDataset` (a text dataset's training texts; its test split unread).
 
     Raises:
         DataError: anything wrong with the data: missing or corrupt files, bad rows, labels
@@ -88,6 +91,10 @@ def load_dataset(data: dict, base_dir: Path, *, task: str | None = None
     task = task or facts["tasks"][0]
     windowing = {"window": data.get("window", DEFAULT_WINDOW),
                  "test_split": data.get("test_split", DEFAULT_TEST_SPLIT)}
+    if task == "masked_lm" and "train" in data:
+        path = _resolve(base_dir, data["train"])
+        return CorpusDataset(read_corpus(path, data.get("format"), data.get("text_column", "text")),
+                             source=f"texts of {path}")
     if "dataset" in data:
         extra = windowing if facts["kind"] == "series" else None
         dataset = registry.load_named(data["dataset"], data.get("options"), extra=extra)
@@ -104,7 +111,10 @@ def load_dataset(data: dict, base_dir: Path, *, task: str | None = None
                   for key in ("train", "dev", "test") if key in data}
         source = ", ".join(f"{k}: {_resolve(base_dir, data[k])}" for k in splits)
         dataset = text_dataset(splits, classification=task != "regression", source=source)
-    if task != "regression":
+    if task == "masked_lm" and isinstance(dataset, TextDataset):
+        return CorpusDataset(list(dataset.train_texts), f"train texts of {dataset.source}",
+                             dataset.notes)
+    if task not in ("regression", "masked_lm"):
         _check_classes(dataset, task)
     return dataset
 

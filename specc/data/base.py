@@ -48,6 +48,24 @@ class TextDataset:
 
 
 @dataclass
+class CorpusDataset:
+    """Unlabelled texts, for masked-language-model pretraining (``task: masked_lm``).
+
+    Attributes:
+        texts: list of ``str``.
+        source: a short human description.
+        notes: derivation facts worth reporting (counts, what was left out and why).
+    """
+
+    texts: list[str]
+    source: str = ""
+    notes: dict = field(default_factory=dict)
+
+    class_names = None
+    kind = "corpus"
+
+
+@dataclass
 class SeriesDataset:
     """A univariate series cut into sliding windows: ``x[i]`` (``window`` steps) predicts ``y[i]``.
 

@@ -256,6 +256,23 @@ def read_labelled(path: Path, fmt: str | None = None, text_column: str = "text",
                     records.origins)
 
 
+def read_corpus(path: Path, fmt: str | None = None, text_column: str = "text") -> list[str]:
+    """The texts of a tabular file (one column; other columns, labels included, unread),
+    for ``task: masked_lm``. Blank texts are skipped: a corpus has no row to keep aligned.
+
+    Raises:
+        DataError: see :func:`read_records`; a missing column; a text that is not a string.
+    """
+    if not path.is_file():
+        raise DataError(f"corpus file not found: {path}")
+    records = read_records(path, fmt)
+    texts = records.column(text_column, "text column")
+    for text, origin in zip(texts, records.origins):
+        if not isinstance(text, str):
+            raise DataError(f"{where(origin)}: text {json.dumps(text)} is not a string")
+    return [t for t in texts if t.strip()]
+
+
 def _read_folder(path: Path) -> Labelled:
     classes = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not classes:

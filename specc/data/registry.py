@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specc.data.base import SeriesDataset, TextDataset
+from specc.data.base import CorpusDataset, SeriesDataset, TextDataset
 from specc.data.checksums import verify_file
-from specc.data.datasets import imdb, reuters, sine, sst2
+from specc.data.datasets import imdb, nsmc, reuters, sine, sst2
 from specc.errors import DataError
 from specc.suggest import did_you_mean
 
@@ -43,7 +43,7 @@ class NamedDataset:
         load: ``load(data_dir, options) -> TextDataset | SeriesDataset``; ``options`` has
             every option filled in (for series datasets also ``window`` / ``test_split``).
         description: one line for listings.
-        kind: ``"text"`` or ``"series"``.
+        kind: ``"text"``, ``"series"`` or ``"corpus"`` (unlabelled texts for ``masked_lm``).
         citation: the source to cite (from the mirror's SOURCE.md); empty for generated data.
         needed_files: ``options -> [relative paths]`` a load reads; default all ``files``.
         check: ``options -> None`` raising DataError for bad option values (choices, ranges).
@@ -56,7 +56,7 @@ class NamedDataset:
     has_dev: bool
     files: dict[str, str]
     options: OptionSchema
-    load: Callable[[Path, dict], TextDataset | SeriesDataset]
+    load: Callable[[Path, dict], TextDataset | SeriesDataset | CorpusDataset]
     description: str
     kind: str = "text"
     citation: str = ""
@@ -102,6 +102,19 @@ _DATASETS = {d.name: d for d in (
         description="Reuters-21578 ModApte newswires with one topic, 46 topics, "
                     "6,486 train / 2,545 test",
         citation="Lewis, Reuters-21578 text categorization test collection, Distribution 1.0"),
+    NamedDataset(
+        name="nsmc", tasks=("binary",), n_classes=2, class_names=tuple(nsmc.CLASS_NAMES),
+        has_dev=False, files={nsmc.FILE: nsmc.SHA256}, options={}, load=nsmc.load,
+        description="Korean movie reviews, NSMC rule rebuilt from the raw crawl (seed 1234), "
+                    "negative/positive, 150,000 train / 50,000 test",
+        citation="Park, Naver Sentiment Movie Corpus v1.0, https://github.com/e9t/nsmc, 2016"),
+    NamedDataset(
+        name="nsmc_unlabelled", tasks=("masked_lm",), n_classes=None, class_names=None,
+        has_dev=False, files={nsmc.FILE: nsmc.SHA256}, options={}, kind="corpus",
+        load=nsmc.load_unlabelled,
+        description="the 502,917 NSMC raw-crawl reviews not drawn for nsmc, none equal to "
+                    "an nsmc test text (unlabelled, for pretraining)",
+        citation="Park, Naver Sentiment Movie Corpus v1.0, https://github.com/e9t/nsmc, 2016"),
     NamedDataset(
         name="sine", tasks=("regression",), n_classes=None, class_names=None, has_dev=False,
         files={}, kind="series", load=sine.load, check=_check_sine,
@@ -191,7 +204,7 @@ def verify(dataset: NamedDataset, directory: Path, options: dict) -> None:
 
 
 def load_named(name: str, options: dict | None = None, directory: Path | None = None,
-               extra: dict | None = None) -> TextDataset | SeriesDataset:
+               extra: dict | None = None) -> TextDataset | SeriesDataset | CorpusDataset:
     """Load the named dataset: resolve options, verify checksums, then read.
 
     Args:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from specc.compiler.backbones import PresetError, backbone_config, resolve_preset
+from specc.compiler.backbones import ARCHITECTURE, PresetError, backbone_config, resolve_preset
 from specc.compiler.estimators import ESTIMATORS
 from specc.compiler.kinds import model_kind
 from specc.compiler.registry import Tensor
@@ -28,6 +28,16 @@ KERAS_ONLY_TRAIN = ("optimizer", "batch_size", "epochs", "early_stopping", "chec
 def model_issues(spec: dict, written: dict, series: bool, base_dir: Path):
     """Yield ``(path, message, at_key)`` for the model section of a schema-valid spec."""
     kind = model_kind(spec["model"])
+    if spec["task"] == "masked_lm":
+        if kind != "bert":
+            yield (("model",), "task masked_lm pretrains a BERT: declare model.backbone "
+                               "{BertBackbone: {num_layers, num_heads, hidden_dim, "
+                               "intermediate_dim}} (or a preset to pretrain further)", False)
+        else:
+            yield from _masked_lm(spec, written, base_dir)
+        return
+    if "masking" in written.get("model", {}):
+        yield ("model", "masking"), "masking applies to task masked_lm (specc pretrain)", True
     if kind != "keras" and series:
         yield ("model",), "a series needs a Keras layer stack (model.layers), not a text model", False
         return
@@ -44,11 +54,13 @@ def _keras(spec, written, series, base_dir):
     if "pooling" in model:
         yield ("model", "pooling"), "pooling applies to a backbone; a Keras stack pools with " \
                                     "its own layers (GlobalMaxPooling1D, ...)", True
-    if not series and "preset" in spec["preprocessing"]["tokenizer"]:
-        yield (("preprocessing", "tokenizer", "preset"), "a tokenizer preset feeds a pretrained "
-               "backbone (model.backbone); a Keras stack learns its vocabulary: use num_words, "
-               "oov_token, standardize", True)
-        return
+    tokenizer = spec["preprocessing"]["tokenizer"]
+    for key in ("preset", "wordpiece"):
+        if not series and key in tokenizer:
+            yield (("preprocessing", "tokenizer", key), f"a tokenizer {key} feeds a BERT "
+                   f"backbone (model.backbone); a Keras stack learns its vocabulary: use "
+                   f"num_words, oov_token, standardize, split", True)
+            return
     yield from walk_stack(spec, series=series)
 
 
@@ -98,12 +110,57 @@ def _value(tree: dict, path: tuple):
 
 def _bert(spec, written, series, base_dir):
     path = ("model", "backbone", "BertBackbone", "preset")
-    config, issues = _preset(spec["model"]["backbone"]["BertBackbone"]["preset"], path, base_dir)
+    args = spec["model"]["backbone"]["BertBackbone"]
+    new = [k for k in ARCHITECTURE if k in args]
+    if new or "preset" not in args:
+        yield (("model", "backbone", "BertBackbone", *(new[:1])), "a classifier fine-tunes a "
+               "backbone preset (a name or a folder written by specc pretrain); num_layers, "
+               "num_heads, hidden_dim, intermediate_dim declare a new backbone for task "
+               "masked_lm", bool(new))
+        return
+    config, issues = _preset(args["preset"], path, base_dir)
     yield from issues
     if config is None:
         return
     yield from _tokenizer_issues(spec, written, path, config, base_dir)
     yield from walk_stack(spec, series=False, start=Tensor((config.hidden_dim,)))
+
+
+def _masked_lm(spec, written, base_dir):
+    """Rules of a pretraining spec: a new backbone (architecture given) with a learnt
+    WordPiece vocabulary, or a preset (its own vocabulary) pretrained further."""
+    args = spec["model"]["backbone"]["BertBackbone"]
+    tokenizer = (written.get("preprocessing") or {}).get("tokenizer") or {}
+    for key in ("layers", "head", "pooling"):
+        if key in written["model"]:
+            yield (("model", key), f"{key} does not apply to task masked_lm: the masked-LM "
+                                   f"head (keras-hub BertMaskedLM) is added by specc", True)
+    new = [k for k in ARCHITECTURE if k in args]
+    if "preset" in args and new:
+        yield (("model", "backbone", "BertBackbone", new[0]), "give a preset or the "
+               "architecture of a new backbone, not both", True)
+        return
+    max_len = spec["preprocessing"]["sequence"]["max_len"]
+    if "preset" in args:
+        path = ("model", "backbone", "BertBackbone", "preset")
+        config, issues = _preset(args["preset"], path, base_dir)
+        yield from issues
+        if config is not None:
+            yield from _tokenizer_issues(spec, written, path, config, base_dir)
+        return
+    if "wordpiece" not in tokenizer:
+        yield (("preprocessing", "tokenizer"), "a new backbone needs a vocabulary: tokenizer: "
+               "{wordpiece: {vocabulary_size: N}} learns one on the training texts", False)
+    if args["hidden_dim"] % args["num_heads"]:
+        yield (("model", "backbone", "BertBackbone", "num_heads"), f"hidden_dim "
+               f"{args['hidden_dim']} must be a multiple of num_heads {args['num_heads']}", True)
+    if max_len < 3:
+        yield (("preprocessing", "sequence", "max_len"), "must be at least 3: [CLS], a token, "
+               "[SEP]", False)
+    length = spec["model"].get("masking", {}).get("mask_selection_length")
+    if length is not None and length > max_len:
+        yield (("model", "masking", "mask_selection_length"), f"{length} is more than max_len "
+               f"({max_len})", True)
 
 
 def _estimator(spec, written, series, base_dir):

@@ -60,7 +60,7 @@ def data_issues(spec: dict, written: set[str]):
 
     ``written`` holds the top-level keys the user wrote (before defaults were filled).
     """
-    from specc.data import registry
+    from specc.data import describe, registry
     data, task = spec["data"], spec["task"]
     sources = [k for k in ("dataset", "train", "series") if k in data]
     if len(sources) != 1:
@@ -68,7 +68,7 @@ def data_issues(spec: dict, written: set[str]):
                           "train + test (files), or series (a numeric column)"
                           + (f"; found {', '.join(sources)}" if sources else "")), False
         return
-    if "train" in data and "test" not in data:
+    if "train" in data and "test" not in data and task != "masked_lm":
         yield ("data",), "train given without test: the test split must be its own file", False
     if "test" in data and "train" not in data:
         yield ("data", "test"), "test given without train", True
@@ -79,8 +79,9 @@ def data_issues(spec: dict, written: set[str]):
         except DataError as e:
             yield ("data", "options"), str(e), False
             return
-        if task not in entry.tasks:
-            yield ("task",), (f"dataset {entry.name} is for task {' or '.join(entry.tasks)}, "
+        tasks = describe(data)["tasks"]
+        if task not in tasks:
+            yield ("task",), (f"dataset {entry.name} is for task {' or '.join(tasks)}, "
                               f"not {task}"), False
         if data["validation"] == "dev" and not entry.has_dev:
             yield (("data", "validation"), f"dataset {entry.name} has no dev split; use "

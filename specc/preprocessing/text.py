@@ -32,16 +32,20 @@ class TextEncoder:
             "lower", "strip_punctuation" or None).
         max_len: length of every output row.
         padding, truncating: ``"pre"`` or ``"post"``, as in ``keras.utils.pad_sequences``.
+        split: ``"whitespace"`` (word tokens) or ``"character"`` (one token per Unicode
+            character: Hangul syllables for Korean; the classic Tokenizer's ``char_level``).
     """
 
     def __init__(self, num_words: int, oov_token: str | None, standardize: str | None,
-                 max_len: int, padding: str = "pre", truncating: str = "pre"):
+                 max_len: int, padding: str = "pre", truncating: str = "pre",
+                 split: str = "whitespace"):
         self.num_words = num_words
         self.oov_token = oov_token
         self.standardize = standardize
         self.max_len = max_len
         self.padding = padding
         self.truncating = truncating
+        self.split = split
         self._layer = None
 
     @classmethod
@@ -49,14 +53,11 @@ class TextEncoder:
         """The encoder a resolved spec's ``preprocessing`` section declares."""
         tok, seq = preprocessing["tokenizer"], preprocessing["sequence"]
         return cls(tok["num_words"], tok["oov_token"], tok["standardize"], seq["max_len"],
-                   seq["padding"], seq["truncating"])
+                   seq["padding"], seq["truncating"], tok.get("split", "whitespace"))
 
     def fit(self, texts: list[str]) -> "TextEncoder":
         """Learn the vocabulary from ``texts`` (the training split only)."""
-        keras = import_keras()
-        self._layer = keras.layers.TextVectorization(
-            max_tokens=self.num_words, standardize=self.standardize, split="whitespace",
-            output_mode="int", ragged=True)
+        self._layer = self._vectorizer()
         self._layer.adapt(np.asarray(texts, dtype=object), batch_size=ENCODE_BATCH)
         return self
 
@@ -89,22 +90,27 @@ class TextEncoder:
         config = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
         vocab = (folder / "vocab.txt").read_text(encoding="utf-8").split("\n")[:config["vocabulary_size"]]
         enc = cls(config["num_words"], config["oov_token"], config["standardize"],
-                  config["max_len"], config["padding"], config["truncating"])
+                  config["max_len"], config["padding"], config["truncating"],
+                  config.get("split", "whitespace"))
         return enc._use_vocabulary(vocab)
 
     def _use_vocabulary(self, vocab: list[str]) -> "TextEncoder":
         """Take a vocabulary as :attr:`vocabulary` lists it (padding and OOV first)."""
-        keras = import_keras()
-        self._layer = keras.layers.TextVectorization(
-            max_tokens=self.num_words, standardize=self.standardize, split="whitespace",
-            output_mode="int", ragged=True, vocabulary=list(vocab[2:]))
+        self._layer = self._vectorizer(vocabulary=list(vocab[2:]))
         return self
+
+    def _vectorizer(self, **kwargs):
+        """The ``keras.layers.TextVectorization`` these settings describe (ragged int ids)."""
+        keras = import_keras()
+        return keras.layers.TextVectorization(
+            max_tokens=self.num_words, standardize=self.standardize, split=self.split,
+            output_mode="int", ragged=True, **kwargs)
 
     def settings(self) -> dict:
         """Everything that decides the ids besides the training texts (a cache key part)."""
         return {"kind": "words", "num_words": self.num_words, "oov_token": self.oov_token,
                 "standardize": self.standardize, "max_len": self.max_len,
-                "padding": self.padding, "truncating": self.truncating}
+                "padding": self.padding, "truncating": self.truncating, "split": self.split}
 
     def state(self) -> dict[str, np.ndarray]:
         """The fitted state as arrays (the vocabulary), for the preprocessing cache."""

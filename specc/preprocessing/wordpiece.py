@@ -39,15 +39,25 @@ class WordPieceEncoder:
         self.preset, self.max_len = preset, max_len
         self.folder = resolve_preset(preset, base_dir)
         self.config = read_config(self.folder)
-        self.tokenizer = keras_hub.models.BertTokenizer.from_preset(str(self.folder))
-        self.packer = keras_hub.models.BertTextClassifierPreprocessor(
-            tokenizer=self.tokenizer, sequence_length=max_len)
+        self._use(keras_hub.models.BertTokenizer.from_preset(str(self.folder)))
+
+    def _use(self, tokenizer) -> None:
+        """Encode with the keras-hub ``BertTokenizer`` ``tokenizer`` from now on."""
+        from specc.runtime.quiet import import_keras_hub
+        self.tokenizer = tokenizer
+        self.packer = import_keras_hub().models.BertTextClassifierPreprocessor(
+            tokenizer=tokenizer, sequence_length=self.max_len)
 
     @classmethod
     def from_spec(cls, preprocessing: dict, base_dir: Path | str = ".") -> "WordPieceEncoder":
-        """Encoder for a resolved ``preprocessing`` section with ``tokenizer: {preset: ...}``."""
-        return cls(preprocessing["tokenizer"]["preset"], preprocessing["sequence"]["max_len"],
-                   base_dir)
+        """Encoder for a resolved ``preprocessing`` section: ``tokenizer: {preset: ...}``
+        (the backbone's vocabulary) or ``{wordpiece: {...}}`` (one learnt on the training
+        texts, :class:`~specc.preprocessing.vocabulary.LearnedWordPieceEncoder`)."""
+        tokenizer, max_len = preprocessing["tokenizer"], preprocessing["sequence"]["max_len"]
+        if "wordpiece" in tokenizer:
+            from specc.preprocessing.vocabulary import LearnedWordPieceEncoder
+            return LearnedWordPieceEncoder(tokenizer["wordpiece"], max_len)
+        return cls(tokenizer["preset"], max_len, base_dir)
 
     def fit(self, texts) -> "WordPieceEncoder":
         """No-op (the vocabulary is fixed by the preset); returns self."""

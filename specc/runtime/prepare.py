@@ -26,7 +26,7 @@ def make_encoder(spec: dict, base_dir="."):
     if model_kind(spec["model"]) == "estimator":
         return None
     tokenizer = spec["preprocessing"]["tokenizer"]
-    if "preset" in tokenizer:
+    if "preset" in tokenizer or "wordpiece" in tokenizer:
         from specc.preprocessing.wordpiece import WordPieceEncoder
         return WordPieceEncoder.from_spec(spec["preprocessing"], base_dir)
     return TextEncoder.from_spec(spec["preprocessing"])

@@ -10,7 +10,7 @@ the two identical. ``default`` values in it are what ``specc`` fills in.
 
 from __future__ import annotations
 
-from specc.compiler.backbones import PRESETS
+from specc.compiler.backbones import ARCHITECTURE, PRESETS
 from specc.compiler.estimators import estimator_schema, features_schema
 from specc.compiler.optimizers import optimizer_schema
 from specc.compiler.registry import layers
@@ -80,35 +80,73 @@ def _data_schema() -> dict:
     }
 
 
+def _keras_tokenizer_schema() -> dict:
+    return {
+        "properties": {
+            "num_words": {"type": "integer", "minimum": 2, "default": 10000,
+                          "description": "Vocabulary size incl. padding (0) and OOV (1)."},
+            "oov_token": {"type": ["string", "null"], "default": "<OOV>"},
+            "standardize": {"type": ["string", "null"], "default":
+                            "lower_and_strip_punctuation",
+                            "enum": ["lower_and_strip_punctuation", "lower",
+                                     "strip_punctuation", None]},
+            "split": {"type": "string", "enum": ["whitespace", "character"],
+                      "default": "whitespace",
+                      "description": "Tokens are words (whitespace) or characters (character: "
+                                     "one token per Unicode character, e.g. Hangul syllables; "
+                                     "TextVectorization's split, the classic Tokenizer's "
+                                     "char_level)."},
+        },
+        "additionalProperties": False,
+    }
+
+
+def _wordpiece_schema() -> dict:
+    return {
+        "type": "object",
+        "description": "A WordPiece vocabulary learnt on the training texts (keras-hub "
+                       "compute_word_piece_vocabulary), or reused by name.",
+        "properties": {
+            "vocabulary_size": {"type": "integer", "minimum": 16,
+                                "description": "Tokens incl. [PAD] [CLS] [SEP] [UNK] [MASK]."},
+            "lowercase": {"type": "boolean", "default": False},
+            "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                     "description": "Store the learnt vocabulary under this name (in "
+                                    "$SPECC_CACHE_DIR/vocabularies); without vocabulary_size: "
+                                    "reuse the stored one."},
+        },
+        "anyOf": [{"required": ["vocabulary_size"]}, {"required": ["name"]}],
+        "additionalProperties": False,
+    }
+
+
+def _tokenizer_schema() -> dict:
+    return {
+        "type": "object",
+        "description": "Keras Tokenizer settings; {preset: NAME} for the WordPiece tokenizer "
+                       "of a pretrained backbone ([CLS]/[SEP] added); or {wordpiece: {...}} "
+                       "for a WordPiece vocabulary learnt on the training texts.",
+        "properties": {"preset": {"type": "string"}, "wordpiece": {"type": "object"}},
+        "if": {"required": ["preset"]},
+        "then": {"properties": {"preset": {"type": "string", "description":
+                                           "A backbone preset name or folder."}},
+                 "additionalProperties": False},
+        "else": {
+            "if": {"required": ["wordpiece"]},
+            "then": {"properties": {"wordpiece": _wordpiece_schema()},
+                     "additionalProperties": False},
+            "else": _keras_tokenizer_schema(),
+        },
+        "default": {},
+    }
+
+
 def _preprocessing_schema() -> dict:
     return {
         "type": "object",
         "description": "Text to padded token ids: Keras Tokenizer + pad_sequences semantics.",
         "properties": {
-            "tokenizer": {
-                "type": "object",
-                "description": "Keras Tokenizer settings, or {preset: NAME} for the WordPiece "
-                               "tokenizer of a pretrained backbone ([CLS]/[SEP] added).",
-                "properties": {"preset": {"type": "string"}},
-                "if": {"required": ["preset"]},
-                "then": {"properties": {"preset": {"type": "string", "description":
-                                                   "A backbone preset name or folder."}},
-                         "additionalProperties": False},
-                "else": {
-                    "properties": {
-                        "num_words": {"type": "integer", "minimum": 2, "default": 10000,
-                                      "description": "Vocabulary size incl. padding (0) and "
-                                                     "OOV (1)."},
-                        "oov_token": {"type": ["string", "null"], "default": "<OOV>"},
-                        "standardize": {"type": ["string", "null"], "default":
-                                        "lower_and_strip_punctuation",
-                                        "enum": ["lower_and_strip_punctuation", "lower",
-                                                 "strip_punctuation", None]},
-                    },
-                    "additionalProperties": False,
-                },
-                "default": {},
-            },
+            "tokenizer": _tokenizer_schema(),
             "sequence": {
                 "type": "object",
                 "properties": {
@@ -138,22 +176,53 @@ def _head_schema() -> dict:
 
 def _backbone_args() -> dict:
     return {"type": "object",
+            "description": "A preset (pretrained; load_weights: false for the same "
+                           "architecture untrained) or, for task masked_lm, a new backbone "
+                           "(num_layers, num_heads, hidden_dim, intermediate_dim) — keras-hub "
+                           "BertBackbone's argument names.",
             "properties": {"preset": {"type": "string", "description":
                                       "Preset name (" + ", ".join(PRESETS) + ") or a folder in "
-                                      "Hugging Face or keras-hub format."},
+                                      "Hugging Face or keras-hub format (e.g. one written by "
+                                      "specc pretrain)."},
                            "trainable": {"type": "boolean", "default": True,
-                                         "description": "false: freeze the backbone."}},
-            "required": ["preset"], "additionalProperties": False}
+                                         "description": "false: freeze the backbone."},
+                           "load_weights": {"type": "boolean", "default": True,
+                                            "description": "false: the preset's architecture "
+                                                           "and vocabulary with random weights "
+                                                           "(training from scratch)."},
+                           "num_layers": POS_INT, "num_heads": POS_INT, "hidden_dim": POS_INT,
+                           "intermediate_dim": POS_INT,
+                           "dropout": {"type": "number", "minimum": 0, "maximum": 1,
+                                       "default": 0.1}},
+            "anyOf": [{"required": ["preset"]}, {"required": list(ARCHITECTURE)}],
+            "additionalProperties": False}
+
+
+def _masking_schema() -> dict:
+    return {"type": "object",
+            "description": "task masked_lm: keras-hub MaskedLMMaskGenerator arguments "
+                           "(Devlin et al. 2019, Sec. 3.1: 15% of tokens, of which 80% "
+                           "[MASK], 10% random, 10% unchanged).",
+            "properties": {
+                "mask_selection_rate": {**FRACTION, "default": 0.15},
+                "mask_selection_length": {**POS_INT, "description": "Most tokens masked per "
+                                          "sequence (default: ceil(rate x max_len))."},
+                "mask_token_rate": {"type": "number", "minimum": 0, "maximum": 1,
+                                    "default": 0.8},
+                "random_token_rate": {"type": "number", "minimum": 0, "maximum": 1,
+                                      "default": 0.1}},
+            "additionalProperties": False}
 
 
 def _model_schema() -> dict:
     backbone_args = _backbone_args()
-    features_backbone = {**backbone_args, "properties": {"preset": backbone_args["properties"]
-                                                         ["preset"]}}
+    features_backbone = {"type": "object",
+                         "properties": {"preset": backbone_args["properties"]["preset"]},
+                         "required": ["preset"], "additionalProperties": False}
     return {
         "type": "object",
-        "description": "A Keras stack (layers), a pretrained BERT (backbone) or a "
-                       "scikit-learn model (features + estimator).",
+        "description": "A Keras stack (layers), a BERT backbone (fine-tuned, or pretrained "
+                       "with task masked_lm) or a scikit-learn model (features + estimator).",
         "properties": {
             "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/layer"}},
             "head": _head_schema(),
@@ -165,6 +234,7 @@ def _model_schema() -> dict:
                         "description": "Backbone output -> one vector: the [CLS] token's "
                                        "vector, the mean over real tokens, or BERT's pooler "
                                        "(tanh Dense on [CLS], as keras-hub's BertTextClassifier)."},
+            "masking": _masking_schema(),
             "features": features_schema(features_backbone),
             "estimator": estimator_schema(),
         },
@@ -258,7 +328,9 @@ def build_schema() -> dict:
             "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
                      "description": "Run name; used in the run folder's name."},
             "description": {"type": "string"},
-            "task": {"type": "string", "enum": ["binary", "multiclass", "regression"]},
+            "task": {"type": "string", "enum": ["binary", "multiclass", "regression", "masked_lm"],
+                     "description": "masked_lm: pretrain a BERT backbone on unlabelled texts "
+                                    "(specc pretrain)."},
             "data": _data_schema(),
             "preprocessing": _preprocessing_schema(),
             "model": _model_schema(),
