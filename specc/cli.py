@@ -117,6 +117,19 @@ def cmd_build(args) -> int:
     return 0
 
 
+def _override_epochs(spec, epochs: int | None) -> None:
+    """Apply ``--epochs N`` to the resolved spec (None: keep ``train.epochs``).
+
+    Raises:
+        UsageError: N < 1.
+    """
+    if epochs is None:
+        return
+    if epochs < 1:
+        raise UsageError("--epochs must be >= 1")
+    spec.resolved["train"]["epochs"] = epochs
+
+
 def cmd_train(args) -> int:
     """Train the spec and write the run folder; prints its path and the test metrics."""
     from specc.loader.validate import load_spec
@@ -135,13 +148,10 @@ def cmd_train(args) -> int:
     if spec.task == "masked_lm":
         raise UsageError(f"{args.spec} is a pretraining spec (task: masked_lm): run "
                          f"specc pretrain {args.spec}")
-    if args.epochs is not None:
-        if args.epochs < 1:
-            raise UsageError("--epochs must be >= 1")
-        if spec.kind == "estimator":
-            raise UsageError("--epochs applies to Keras models; a scikit-learn estimator is "
-                             "fitted once")
-        spec.resolved["train"]["epochs"] = args.epochs
+    if args.epochs is not None and spec.kind == "estimator":
+        raise UsageError("--epochs applies to Keras models; a scikit-learn estimator is "
+                         "fitted once")
+    _override_epochs(spec, args.epochs)
     fractions = None
     if args.train_fraction is not None:
         from specc.runtime.sweep import parse_fractions
@@ -164,10 +174,7 @@ def cmd_pretrain(args) -> int:
     if spec.task != "masked_lm":
         raise UsageError(f"{args.spec} has task {spec.task}: specc pretrain needs task "
                          f"masked_lm (use specc train)")
-    if args.epochs is not None:
-        if args.epochs < 1:
-            raise UsageError("--epochs must be >= 1")
-        spec.resolved["train"]["epochs"] = args.epochs
+    _override_epochs(spec, args.epochs)
     from specc.runtime.quiet import import_keras
     import_keras()
     from specc.runtime.pretrain import pretrain_spec

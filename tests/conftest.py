@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,65 @@ def write_spec(tmp_path):
         p.write_text(text, encoding="utf-8")
         return p
     return _write
+
+
+# A made corpus and a tiny pretraining spec (task masked_lm), shared by the pretraining,
+# compiler and validation tests: fine-tuning specs point at the preset it writes.
+PRETRAIN = """\
+name: tiny-pretrain
+task: masked_lm
+data: {train: corpus.txt.csv, validation_split: 0.1}
+preprocessing:
+  tokenizer: {wordpiece: {vocabulary_size: 60}}
+  sequence: {max_len: 64}
+model:
+  backbone: {BertBackbone: {num_layers: 1, num_heads: 2, hidden_dim: 32, intermediate_dim: 64}}
+  masking: {mask_selection_rate: 0.2, mask_selection_length: 3}
+train:
+  optimizer: {name: adam, learning_rate: 0.005}
+  batch_size: 16
+  epochs: %d
+  seed: 1
+"""
+
+# Eight fixed "sentences": a masked word is predictable from its neighbours.
+SENTENCES = ["가 나 다 라 마 바 사", "하나 둘 셋 넷 다섯 여섯", "봄 여름 가을 겨울 봄 여름",
+             "월 화 수 목 금 토 일", "도 레 미 파 솔 라 시", "빨강 주황 노랑 초록 파랑",
+             "one two three four five six", "red green blue cyan magenta"]
+
+
+def write_corpus(folder, n=1600, seed=0):
+    rng = random.Random(seed)
+    rows = ["text"] + [rng.choice(SENTENCES) for _ in range(n)]
+    (folder / "corpus.txt.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def pretrained(tmp_path_factory):
+    """A pretraining run of 3 passes on the made corpus: (run folder, metrics)."""
+    folder = tmp_path_factory.mktemp("pretrain")
+    write_corpus(folder)
+    (folder / "pretrain.yaml").write_text(PRETRAIN % 3, encoding="utf-8")
+    from specc.cli import main
+    assert main(["pretrain", str(folder / "pretrain.yaml"), "--out", str(folder / "run")]) == 0
+    run = folder / "run"
+    return run, json.loads((run / "metrics.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def tiny_preset(pretrained) -> Path:
+    """The keras-hub preset folder of the tiny pretraining run."""
+    return pretrained[0] / "preset"
+
+
+NSMC_PRESET = "../runs/nsmc-pretrain/preset"
+"""The preset the NSMC fine-tuning specs name (written by specs/nsmc_pretrain.yaml)."""
+
+
+def with_preset(path: Path, preset: Path, folder: Path) -> Path:
+    """A copy of the spec at ``path`` in ``folder`` whose backbone is ``preset`` instead of
+    the NSMC pretraining run's (absent until ``specc pretrain`` has run)."""
+    out = folder / path.name
+    out.write_text(path.read_text(encoding="utf-8").replace(NSMC_PRESET, str(preset)),
+                   encoding="utf-8")
+    return out

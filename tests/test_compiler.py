@@ -6,6 +6,7 @@ trainable parameter counts of Keras' own summary.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from specc.runtime.quiet import import_keras
@@ -61,6 +62,13 @@ def hand_written():
         L.Dense(64, activation="relu"), L.Dropout(0.5), L.Dense(1, activation="sigmoid"))
     seq("sine_simplernn.yaml", keras.Input(shape=(10, 1)), L.SimpleRNN(32, activation="tanh"),
         L.Dense(1))
+    seq("nsmc_lstm.yaml", _tokens(None), L.Embedding(3000, 128, mask_zero=True), L.LSTM(128),
+        L.Dropout(0.3), L.Dense(1, activation="sigmoid"))
+    seq("nsmc_bilstm.yaml", _tokens(None), L.Embedding(3000, 128, mask_zero=True),
+        L.Bidirectional(L.LSTM(64)), L.Dropout(0.3), L.Dense(1, activation="sigmoid"))
+    seq("nsmc_conv1d.yaml", _tokens(140), L.Embedding(3000, 128),
+        L.Conv1D(256, 5, activation="relu"), L.GlobalMaxPooling1D(),
+        L.Dense(128, activation="relu"), L.Dropout(0.5), L.Dense(1, activation="sigmoid"))
     return models
 
 
@@ -93,6 +101,10 @@ def hand_written_pipelines():
 PIPELINES = hand_written_pipelines()
 BERT_SPECS = {"sst2_bert_finetune.yaml": ("cls", 64, 1)}
 """Fine-tuning specs: (pooling, max_len, head units)."""
+NSMC_BERT = {"nsmc_bert.yaml": True, "nsmc_bert_scratch.yaml": False}
+"""Fine-tuning specs of the NSMC pretraining run's preset: whether they load its weights."""
+MASKED_LM = {"nsmc_pretrain.yaml": (8000, 2, 4, 128, 512, 64)}
+"""Pretraining specs: (vocabulary, layers, heads, hidden, intermediate, max length)."""
 
 
 def layer_rows(model):
@@ -102,7 +114,38 @@ def layer_rows(model):
 
 
 def test_every_example_spec_has_a_hand_written_twin():
-    assert sorted([*HAND, *PIPELINES, *BERT_SPECS]) == sorted(p.name for p in SPECS.glob("*.yaml"))
+    assert sorted([*HAND, *PIPELINES, *BERT_SPECS, *NSMC_BERT, *MASKED_LM]) == \
+        sorted(p.name for p in SPECS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", sorted(MASKED_LM))
+def test_compiled_masked_lm_equals_hand_written_keras_hub(name):
+    from specc.runtime.quiet import import_keras_hub
+    keras_hub = import_keras_hub()
+    vocab, layers, heads, hidden, inter, max_len = MASKED_LM[name]
+    hand = keras_hub.models.BertMaskedLM(keras_hub.models.BertBackbone(
+        vocab, layers, heads, hidden, inter, max_sequence_length=max_len), preprocessor=None)
+    compiled = compile_spec(load_spec(SPECS / name))
+    assert [type(x).__name__ for x in compiled.layers] == [type(x).__name__ for x in hand.layers]
+    assert compiled.count_params() == hand.count_params() == 1_470_528
+
+
+@pytest.mark.parametrize("name", sorted(NSMC_BERT))
+def test_nsmc_bert_specs_equal_hand_written_keras_hub(name, tiny_preset, tmp_path):
+    """The fine-tuning model on a (here tiny) pretrained preset, weights loaded or not."""
+    from specc.runtime.quiet import import_keras_hub
+    from tests.conftest import with_preset
+    keras_hub = import_keras_hub()
+    backbone = keras_hub.models.BertBackbone.from_preset(str(tiny_preset))
+    inputs = {k: keras.Input(shape=(None,), dtype="int32", name=k)
+              for k in ("token_ids", "segment_ids", "padding_mask")}
+    x = L.Dropout(0.1)(backbone(inputs)["sequence_output"][:, 0, :])
+    hand = keras.Model(inputs, L.Dense(1, activation="sigmoid")(x))
+    compiled = compile_spec(load_spec(with_preset(SPECS / name, tiny_preset, tmp_path)))
+    assert compiled.count_params() == hand.count_params()
+    weights = [b for b in compiled.layers if type(b).__name__ == "BertBackbone"][0].get_weights()
+    same = all(np.array_equal(a, b) for a, b in zip(weights, backbone.get_weights()))
+    assert same == NSMC_BERT[name]
 
 
 @pytest.mark.parametrize("name", sorted(PIPELINES))

@@ -4,7 +4,6 @@ from it (pretrained vs ``load_weights: false``). Real NSMC runs are in test_exam
 from __future__ import annotations
 
 import json
-import random
 
 import numpy as np
 import pytest
@@ -12,48 +11,9 @@ import pytest
 from specc.cli import main
 from specc.loader.validate import load_spec
 from specc.runtime.quiet import import_keras
+from tests.conftest import PRETRAIN, SENTENCES
 
 keras = import_keras()
-
-PRETRAIN = """\
-name: tiny-pretrain
-task: masked_lm
-data: {train: corpus.txt.csv, validation_split: 0.1}
-preprocessing:
-  tokenizer: {wordpiece: {vocabulary_size: 60}}
-  sequence: {max_len: 12}
-model:
-  backbone: {BertBackbone: {num_layers: 1, num_heads: 2, hidden_dim: 32, intermediate_dim: 64}}
-  masking: {mask_selection_rate: 0.2, mask_selection_length: 3}
-train:
-  optimizer: {name: adam, learning_rate: 0.005}
-  batch_size: 16
-  epochs: %d
-  seed: 1
-"""
-
-# Eight fixed "sentences": a masked word is predictable from its neighbours.
-SENTENCES = ["가 나 다 라 마 바 사", "하나 둘 셋 넷 다섯 여섯", "봄 여름 가을 겨울 봄 여름",
-             "월 화 수 목 금 토 일", "도 레 미 파 솔 라 시", "빨강 주황 노랑 초록 파랑",
-             "one two three four five six", "red green blue cyan magenta"]
-
-
-def write_corpus(folder, n=1600, seed=0):
-    rng = random.Random(seed)
-    rows = ["text"] + [rng.choice(SENTENCES) for _ in range(n)]
-    (folder / "corpus.txt.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def pretrained(tmp_path_factory):
-    """A pretraining run of 3 passes on the made corpus: (run folder, metrics)."""
-    folder = tmp_path_factory.mktemp("pretrain")
-    write_corpus(folder)
-    (folder / "pretrain.yaml").write_text(PRETRAIN % 3, encoding="utf-8")
-    assert main(["pretrain", str(folder / "pretrain.yaml"), "--out", str(folder / "run")]) == 0
-    run = folder / "run"
-    return run, json.loads((run / "metrics.json").read_text())
-
 
 def test_mlm_accuracy_curve_rises(pretrained):
     run, m = pretrained
@@ -75,7 +35,7 @@ def test_preset_loads_in_keras_hub_with_the_learnt_vocabulary(pretrained):
     run, m = pretrained
     preset = run / "preset"
     config = read_config(preset)
-    assert (config.num_layers, config.hidden_dim, config.max_sequence_length) == (1, 32, 12)
+    assert (config.num_layers, config.hidden_dim, config.max_sequence_length) == (1, 32, 64)
     assert config.source == "keras-hub" and config.vocabulary_size == m["vocabulary_size"]
     tokenizer = keras_hub.models.BertTokenizer.from_preset(str(preset))
     vocab = (run / "vocab.txt").read_text(encoding="utf-8").split("\n")[:m["vocabulary_size"]]
@@ -90,7 +50,7 @@ task: binary
 data: {train: train.csv, test: test.csv, validation_split: 0.25}
 preprocessing:
   tokenizer: {preset: %(preset)s}
-  sequence: {max_len: 12}
+  sequence: {max_len: 16}
 model:
   backbone: {BertBackbone: {preset: %(preset)s, load_weights: %(load)s}}
   layers: [{Dropout: {rate: 0.1}}]
@@ -132,7 +92,7 @@ def test_finetune_starts_from_the_pretrained_weights_or_random_ones(pretrained, 
      "does not apply to task masked_lm"),
     (("tokenizer: {wordpiece: {vocabulary_size: 60}}", "tokenizer: {num_words: 100}"),
      "$.preprocessing.tokenizer", "needs a vocabulary"),
-    (("mask_selection_length: 3", "mask_selection_length: 30"),
+    (("mask_selection_length: 3", "mask_selection_length: 65"),
      "$.model.masking.mask_selection_length", "more than max_len"),
 ])
 def test_pretrain_spec_rules(write_spec, edit, path, message):

@@ -113,7 +113,8 @@ def resolve_preset(value: str, base_dir: Path | str = ".") -> Path:
         known = ", ".join(PRESETS)
         raise PresetError(f"backbone preset '{value}'{did_you_mean(value, PRESETS)}: no "
                           f"config.json in {folder}; give a preset name (known: {known}) or a "
-                          f"folder in Hugging Face or keras-hub format")
+                          f"folder in Hugging Face or keras-hub format (specc pretrain "
+                          f"SPEC --out DIR writes one to DIR/preset)")
     return folder
 
 

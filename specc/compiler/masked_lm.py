@@ -73,3 +73,22 @@ def mask_generator(spec: dict, vocabulary: list[str]):
 def build_masked_lm(backbone):
     """keras-hub ``BertMaskedLM`` around ``backbone`` (no preprocessor: inputs are ids)."""
     return import_keras_hub().models.BertMaskedLM(backbone=backbone, preprocessor=None)
+
+
+def declared_vocabulary_size(spec: dict) -> int | None:
+    """The vocabulary size a ``masked_lm`` spec declares before any learning: the WordPiece
+    ``vocabulary_size`` (an upper bound), a stored named vocabulary's size, or None for a
+    preset (its own)."""
+    wordpiece = spec["preprocessing"]["tokenizer"].get("wordpiece")
+    if not wordpiece:
+        return None
+    if "vocabulary_size" in wordpiece:
+        return wordpiece["vocabulary_size"]
+    from specc.preprocessing.vocabulary import load_named
+    return len(load_named(wordpiece["name"])[0])
+
+
+def masked_lm_model(spec: dict, base_dir: Path | str = "."):
+    """``BertMaskedLM`` of a resolved ``masked_lm`` spec as ``specc build`` shows it (the
+    vocabulary at its declared size; a learnt one may come out smaller)."""
+    return build_masked_lm(masked_lm_backbone(spec, declared_vocabulary_size(spec), base_dir))

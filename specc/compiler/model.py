@@ -133,7 +133,8 @@ def dtype_policy(mixed_precision: bool):
 
 def compile_spec(spec, n_classes: int | None = None, mixed_precision: bool = False):
     """Model of a :class:`~specc.loader.validate.Spec`: a Keras model (kinds keras and
-    bert) or an unfitted scikit-learn ``Pipeline`` (kind estimator).
+    bert; keras-hub ``BertMaskedLM`` for task masked_lm) or an unfitted scikit-learn
+    ``Pipeline`` (kind estimator).
 
     ``n_classes`` defaults to :func:`class_count`. ``mixed_precision`` builds the Keras
     model under :func:`dtype_policy` (the runtime asks for it on GPUs).
@@ -142,6 +143,10 @@ def compile_spec(spec, n_classes: int | None = None, mixed_precision: bool = Fal
     if spec.kind == "estimator":
         from specc.compiler.pipeline import build_pipeline
         return build_pipeline(spec)
+    if spec.task == "masked_lm":
+        from specc.compiler.masked_lm import masked_lm_model
+        with dtype_policy(mixed_precision):
+            return masked_lm_model(spec.resolved, spec.base_dir)
     if n_classes is None:
         n_classes = class_count(spec)
     with dtype_policy(mixed_precision):
