@@ -32,12 +32,12 @@ BARS = {
     "sst2_bert_features_logreg.yaml": ("accuracy", 0.80),
     "sst2_tfidf_logreg.yaml": ("accuracy", 0.78),
     "imdb_tfidf_svm.yaml": ("accuracy", 0.89),
-    "nsmc_lstm.yaml": ("accuracy", 0.84),
+    "nsmc_lstm.yaml": ("accuracy", 0.84),       # the issue: best RNN >= 0.84
     "nsmc_bilstm.yaml": ("accuracy", 0.84),
-    "nsmc_conv1d.yaml": ("accuracy", 0.82),
-    "nsmc_pretrain.yaml": ("val_accuracy", 0.30),
-    "nsmc_bert.yaml": ("accuracy", 0.84),
-    "nsmc_bert_scratch.yaml": ("accuracy", 0.75),
+    "nsmc_conv1d.yaml": ("accuracy", 0.84),
+    "nsmc_pretrain.yaml": ("val_accuracy", 0.25),  # MLM accuracy, 8k WordPiece vocabulary
+    "nsmc_bert.yaml": ("accuracy", 0.85),       # and above the scratch run (test below)
+    "nsmc_bert_scratch.yaml": ("accuracy", 0.80),
 }
 
 

@@ -188,6 +188,14 @@ def test_learning_curve_trains_each_fraction(tmp_path, capsys):
         assert (m["accuracy"], m["n_validation"], m["train_fraction"]) == \
             (p["accuracy"], 20, p["fraction"])
     assert (out / "learning_curve.png").is_file() and (out / "compare.html").is_file()
+    # specc compare on learning-curve folders: the largest fraction's run, curves overlaid
+    capsys.readouterr()
+    assert main(["compare", str(out), str(out), "--out", str(tmp_path / "cmp")]) == 0
+    table = capsys.readouterr().out
+    full = json.loads((out / "fraction-1" / "metrics.json").read_text())
+    assert table.count(f"| curve/fraction-1 | {full['spec']} |") == 2
+    assert f"{full['accuracy']:.4f}" in table and "learning_curves.png" in table
+    assert (tmp_path / "cmp" / "learning_curves.png").stat().st_size > 5000
 
 
 @pytest.mark.parametrize("bad", ["0", "1.5", "a,b", ","])

@@ -57,9 +57,11 @@ def _keras(spec, written, series, base_dir):
     tokenizer = spec["preprocessing"]["tokenizer"]
     for key in ("preset", "wordpiece"):
         if not series and key in tokenizer:
-            yield (("preprocessing", "tokenizer", key), f"a tokenizer {key} feeds a BERT "
-                   f"backbone (model.backbone); a Keras stack learns its vocabulary: use "
-                   f"num_words, oov_token, standardize, split", True)
+            feeds = ("a pretrained backbone (model.backbone)" if key == "preset" else
+                     "a BERT backbone being pretrained (task masked_lm)")
+            yield (("preprocessing", "tokenizer", key), f"a tokenizer {key} feeds {feeds}; "
+                   f"a Keras stack learns its vocabulary: use num_words, oov_token, "
+                   f"standardize, split", True)
             return
     yield from walk_stack(spec, series=series)
 

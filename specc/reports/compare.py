@@ -4,11 +4,15 @@ One row per run: spec name, model kind, parameters, epochs, train time, test acc
 loss, macro F1 and F1 per class (regression: loss, RMSE, MAE, R²), plus the runs'
 validation curves overlaid (``val_loss`` and ``val_accuracy``/``val_mae`` per epoch,
 ``compare_curves.png``). The learning curve of ``specc train --train-fraction`` is
-rendered with the same templates and an extra plot.
+rendered with the same templates and an extra plot. A learning-curve folder given to
+``specc compare`` stands for its largest training fraction's run in the table, and the
+curves of all such folders are overlaid (``learning_curves.png``: test accuracy against
+training examples).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from specc.errors import UsageError
@@ -17,11 +21,12 @@ from specc.reports.runfiles import read_history, read_metrics
 from specc.reports.templating import environment, fmt, png_data_uri
 
 
-def run_row(folder: Path, metrics: dict) -> dict:
-    """One table row of a run (see module docstring); missing values are None."""
+def run_row(folder: Path, metrics: dict, name: str | None = None) -> dict:
+    """One table row of a run (see module docstring); missing values are None. ``name``:
+    the run's label (default the folder's name)."""
     report = metrics.get("classification_report", {})
     return {
-        "run": folder.name, "folder": str(folder), "spec": metrics.get("spec"),
+        "run": name or folder.name, "folder": str(folder), "spec": metrics.get("spec"),
         "model_kind": metrics.get("model_kind", "keras"),
         "params": metrics.get("params", {}).get("total"),
         "epochs": metrics.get("epochs_trained"), "train_seconds": metrics.get("train_seconds"),
@@ -30,6 +35,25 @@ def run_row(folder: Path, metrics: dict) -> dict:
         "class_f1": {c: report[c]["f1-score"] for c in metrics.get("class_names") or []},
         "rmse": metrics.get("rmse"), "mae": metrics.get("mae"), "r2": metrics.get("r2"),
     }
+
+
+def _expand_sweeps(folders: list[Path]) -> tuple[list[Path], list[str], dict]:
+    """Replace each learning-curve folder (``learning_curve.json``) by its largest
+    fraction's run: ``(run folders, row labels, {spec: (training examples, test
+    accuracies)})``."""
+    runs, names, curves = [], [], {}
+    for folder in folders:
+        try:
+            doc = json.loads((folder / "learning_curve.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            runs.append(folder)
+            names.append(folder.name)
+            continue
+        points = doc["points"]
+        curves[doc["spec"]] = ([p["n_train"] for p in points], [p["accuracy"] for p in points])
+        runs.append(folder / points[-1]["run"])
+        names.append(f"{folder.name}/{points[-1]['run']}")
+    return runs, names, curves
 
 
 def _labels(rows: list[dict]) -> list[str]:
@@ -58,7 +82,7 @@ def compare_runs(folders: list[str | Path], out: str | Path, title: str = "Run c
     """
     from specc.reports import plots
     from specc.runtime.rundir import write_text
-    folders = [Path(f) for f in folders]
+    folders, names, sweeps = _expand_sweeps([Path(f) for f in folders])
     docs = [read_metrics(f) for f in folders]
     tasks = {"regression" if d.get("task") == "regression" else "classification" for d in docs}
     if len(tasks) > 1:
@@ -69,7 +93,7 @@ def compare_runs(folders: list[str | Path], out: str | Path, title: str = "Run c
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UsageError(f"cannot create {out}: {e.strerror or e}") from None
-    rows = [run_row(f, d) for f, d in zip(folders, docs)]
+    rows = [run_row(f, d, n) for f, d, n in zip(folders, docs, names)]
     classes = []
     for d in docs:
         classes += [c for c in d.get("class_names") or [] if c not in classes]
@@ -77,6 +101,11 @@ def compare_runs(folders: list[str | Path], out: str | Path, title: str = "Run c
     second = "val_mae" if regression else "val_accuracy"
     curves = {label: read_history(f / "history.csv") for label, f in zip(_labels(rows), folders)}
     plot_list = list(extra_plots)
+    if sweeps:
+        plots.plot_learning_curves(sweeps, out / "learning_curves.png",
+                                   "test accuracy vs training-set size")
+        plot_list.append(Plot("learning_curves.png", "Learning curves: test accuracy against "
+                                                     "the number of training examples"))
     if any(len(h.get("val_loss", [])) > 1 for h in curves.values()):
         plots.plot_curves(curves, ["val_loss", second], out / "compare_curves.png",
                           "validation curves per epoch")

@@ -185,9 +185,16 @@ def plot_learning_curve(sizes: list[int], series: dict[str, list[float]], path: 
                         title: str) -> Path:
     """Test metrics (e.g. ``{"accuracy": [...], "macro F1": [...]}``) against the number of
     training examples."""
+    return plot_learning_curves({name: (sizes, values) for name, values in series.items()},
+                                path, title)
+
+
+def plot_learning_curves(curves: dict[str, tuple[list[int], list[float]]], path: Path,
+                         title: str) -> Path:
+    """One line per curve: ``{label: (training examples, test scores)}``."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for name, values in series.items():
+    for name, (sizes, values) in curves.items():
         ax.plot(sizes, values, marker="o", label=name)
     ax.set_xlabel("training examples")
     ax.set_ylabel("test score")

@@ -193,7 +193,8 @@ def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
     write_text(folder / "metrics.json", json.dumps(doc, indent=2) + "\n")
     log(f"validation MLM accuracy {doc['val_accuracy']:.4f}, loss {doc['val_loss']:.4f} after "
         f"{doc['examples_seen']:,} masked sequences ({train_seconds:.0f} s)")
-    log(f"preset: {preset} (use it as BertBackbone: {{preset: {preset}}})")
+    log(f"preset: {preset} (a spec names it by path, relative to the spec file: "
+        f"BertBackbone: {{preset: {preset.resolve()}}} and tokenizer: {{preset: ...}})")
     return folder
 
 

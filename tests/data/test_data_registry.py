@@ -25,10 +25,11 @@ def make_tar(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def test_names_and_unknown_name_suggests():
-    assert registry.names() == ["imdb", "reuters46", "sine", "sst2"]
+    assert registry.names() == ["imdb", "nsmc", "nsmc_unlabelled", "reuters46", "sine", "sst2"]
     with pytest.raises(DataError, match=r"unknown dataset 'imbd' \(did you mean 'imdb'\?\)"):
         registry.get("imbd")
-    with pytest.raises(DataError, match="known datasets: imdb, reuters46, sine, sst2"):
+    with pytest.raises(DataError, match="known datasets: imdb, nsmc, nsmc_unlabelled, "
+                                        "reuters46, sine, sst2"):
         load_dataset({"dataset": "mnist"}, Path("."))
 
 
@@ -41,8 +42,10 @@ def test_data_dir_env(monkeypatch, tmp_path):
 
 def test_describe_is_static():
     assert describe({"dataset": "imdb"}) == {
-        "kind": "text", "tasks": ("binary",), "n_classes": 2, "class_names": ["neg", "pos"],
-        "has_dev": False}
+        "kind": "text", "tasks": ("binary", "masked_lm"), "n_classes": 2,
+        "class_names": ["neg", "pos"], "has_dev": False}
+    corpus = describe({"dataset": "nsmc_unlabelled"})
+    assert (corpus["kind"], corpus["tasks"]) == ("corpus", ("masked_lm",))
     sst = describe({"dataset": "sst2", "options": {"train": "glue"}})
     assert sst["has_dev"] and sst["class_names"] == ["negative", "positive"]
     r46 = describe({"dataset": "reuters46"})
@@ -57,7 +60,8 @@ def test_describe_is_static():
 
 
 def test_task_must_suit_dataset(tmp_path):
-    with pytest.raises(DataError, match="dataset 'imdb' supports task binary, not 'regression'"):
+    with pytest.raises(DataError,
+                       match="dataset 'imdb' supports task binary / masked_lm, not 'regression'"):
         load_dataset({"dataset": "imdb"}, tmp_path, task="regression")
     with pytest.raises(DataError, match="unknown task 'classify'"):
         load_dataset({"dataset": "imdb"}, tmp_path, task="classify")
