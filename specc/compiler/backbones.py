@@ -29,6 +29,11 @@ class PresetError(SpeccError):
 ARCHITECTURE = ("num_layers", "num_heads", "hidden_dim", "intermediate_dim")
 """BertBackbone arguments that declare a new (untrained) backbone, for ``task: masked_lm``."""
 
+MASKING_DEFAULTS = {"mask_selection_rate": 0.15, "mask_token_rate": 0.8,
+                    "random_token_rate": 0.1}
+"""keras-hub ``MaskedLMMaskGenerator`` settings a spec's ``model.masking`` may leave out
+(BERT's rule, Devlin et al. 2019, Sec. 3.1); the schema publishes them as defaults."""
+
 
 @dataclass(frozen=True)
 class BundledPreset:

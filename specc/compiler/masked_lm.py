@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from specc.compiler.backbones import MASKING_DEFAULTS
 from specc.runtime.quiet import import_keras_hub
 
 SPECIAL = ("[PAD]", "[CLS]", "[SEP]")
@@ -43,13 +44,14 @@ def masked_lm_backbone(spec: dict, vocabulary_size: int, base_dir: Path | str = 
     return new_backbone(args, vocabulary_size, spec["preprocessing"]["sequence"]["max_len"])
 
 
-def mask_selection_length(spec: dict) -> int:
-    """Mask slots per sequence: ``model.masking.mask_selection_length``, default
-    ``ceil(mask_selection_rate x max_len)``."""
-    masking = spec["model"].get("masking") or {}
-    rate = masking.get("mask_selection_rate", 0.15)
-    return masking.get("mask_selection_length") or math.ceil(
-        rate * spec["preprocessing"]["sequence"]["max_len"])
+def masking(spec: dict) -> dict:
+    """``model.masking`` with :data:`~specc.compiler.backbones.MASKING_DEFAULTS` filled in
+    and ``mask_selection_length`` resolved (default ``ceil(mask_selection_rate x max_len)``):
+    the keyword arguments of ``MaskedLMMaskGenerator`` the spec decides."""
+    out = {**MASKING_DEFAULTS, **(spec["model"].get("masking") or {})}
+    out.setdefault("mask_selection_length", math.ceil(
+        out["mask_selection_rate"] * spec["preprocessing"]["sequence"]["max_len"]))
+    return out
 
 
 def mask_generator(spec: dict, vocabulary: list[str]):
@@ -59,15 +61,9 @@ def mask_generator(spec: dict, vocabulary: list[str]):
     (masked), ``mask_positions``, ``mask_ids`` and ``mask_weights``, each
     ``(batch, mask_selection_length)`` but the first.
     """
-    masking = spec["model"].get("masking") or {}
     return import_keras_hub().layers.MaskedLMMaskGenerator(
-        vocabulary_size=len(vocabulary),
-        mask_selection_rate=masking.get("mask_selection_rate", 0.15),
-        mask_token_id=vocabulary.index("[MASK]"),
-        mask_selection_length=mask_selection_length(spec),
-        unselectable_token_ids=[vocabulary.index(t) for t in SPECIAL],
-        mask_token_rate=masking.get("mask_token_rate", 0.8),
-        random_token_rate=masking.get("random_token_rate", 0.1))
+        vocabulary_size=len(vocabulary), mask_token_id=vocabulary.index("[MASK]"),
+        unselectable_token_ids=[vocabulary.index(t) for t in SPECIAL], **masking(spec))
 
 
 def build_masked_lm(backbone):

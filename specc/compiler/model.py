@@ -143,13 +143,12 @@ def compile_spec(spec, n_classes: int | None = None, mixed_precision: bool = Fal
     if spec.kind == "estimator":
         from specc.compiler.pipeline import build_pipeline
         return build_pipeline(spec)
-    if spec.task == "masked_lm":
-        from specc.compiler.masked_lm import masked_lm_model
-        with dtype_policy(mixed_precision):
-            return masked_lm_model(spec.resolved, spec.base_dir)
-    if n_classes is None:
-        n_classes = class_count(spec)
     with dtype_policy(mixed_precision):
+        if spec.task == "masked_lm":
+            from specc.compiler.masked_lm import masked_lm_model
+            return masked_lm_model(spec.resolved, spec.base_dir)
+        if n_classes is None:
+            n_classes = class_count(spec)
         if spec.kind == "bert":
             from specc.compiler.bert import build_bert_model
             return build_bert_model(spec.resolved, n_classes=n_classes, base_dir=spec.base_dir,

@@ -74,6 +74,16 @@ def _preset(value: str, path: tuple, base_dir: Path):
         return None, [(path, str(e), False)]
 
 
+def _backbone_issues(spec, written, path: tuple, base_dir):
+    """Yield the issues of the backbone preset at ``path`` and of the tokenizer beside it;
+    return the preset's config (None when it cannot be read)."""
+    config, issues = _preset(_value(spec, path), path, base_dir)
+    yield from issues
+    if config is not None:
+        yield from _tokenizer_issues(spec, written, path, config, base_dir)
+    return config
+
+
 def _tokenizer_issues(spec, written, backbone_path: tuple, config, base_dir):
     pre = written.get("preprocessing") or {}
     tok, seq = pre.get("tokenizer") or {}, pre.get("sequence") or {}
@@ -99,7 +109,13 @@ def _tokenizer_issues(spec, written, backbone_path: tuple, config, base_dir):
     if max_len > config.max_sequence_length:
         yield (("preprocessing", "sequence", "max_len"), f"{max_len} is longer than the "
                f"backbone's position embeddings ({config.max_sequence_length})", False)
-    elif max_len < 3:
+    else:
+        yield from _max_len_floor(max_len)
+
+
+def _max_len_floor(max_len: int):
+    """BERT inputs hold [CLS], at least one token and [SEP]."""
+    if max_len < 3:
         yield (("preprocessing", "sequence", "max_len"), "must be at least 3: [CLS], a token, "
                "[SEP]", False)
 
@@ -120,11 +136,9 @@ def _bert(spec, written, series, base_dir):
                "num_heads, hidden_dim, intermediate_dim declare a new backbone for task "
                "masked_lm", bool(new))
         return
-    config, issues = _preset(args["preset"], path, base_dir)
-    yield from issues
+    config = yield from _backbone_issues(spec, written, path, base_dir)
     if config is None:
         return
-    yield from _tokenizer_issues(spec, written, path, config, base_dir)
     yield from walk_stack(spec, series=False, start=Tensor((config.hidden_dim,)))
 
 
@@ -144,11 +158,8 @@ def _masked_lm(spec, written, base_dir):
         return
     max_len = spec["preprocessing"]["sequence"]["max_len"]
     if "preset" in args:
-        path = ("model", "backbone", "BertBackbone", "preset")
-        config, issues = _preset(args["preset"], path, base_dir)
-        yield from issues
-        if config is not None:
-            yield from _tokenizer_issues(spec, written, path, config, base_dir)
+        yield from _backbone_issues(spec, written, ("model", "backbone", "BertBackbone",
+                                                    "preset"), base_dir)
         return
     if "wordpiece" not in tokenizer:
         yield (("preprocessing", "tokenizer"), "a new backbone needs a vocabulary: tokenizer: "
@@ -156,9 +167,7 @@ def _masked_lm(spec, written, base_dir):
     if args["hidden_dim"] % args["num_heads"]:
         yield (("model", "backbone", "BertBackbone", "num_heads"), f"hidden_dim "
                f"{args['hidden_dim']} must be a multiple of num_heads {args['num_heads']}", True)
-    if max_len < 3:
-        yield (("preprocessing", "sequence", "max_len"), "must be at least 3: [CLS], a token, "
-               "[SEP]", False)
+    yield from _max_len_floor(max_len)
     length = spec["model"].get("masking", {}).get("mask_selection_length")
     if length is not None and length > max_len:
         yield (("model", "masking", "mask_selection_length"), f"{length} is more than max_len "
@@ -201,8 +210,5 @@ def _estimator(spec, written, series, base_dir):
             yield (("preprocessing",), "tf-idf tokenizes by itself: put its arguments under "
                                        "model.features.tfidf (ngram_range, min_df, ...)", True)
         return
-    path = ("model", "features", "backbone", "preset")
-    config, issues = _preset(features["backbone"]["preset"], path, base_dir)
-    yield from issues
-    if config is not None:
-        yield from _tokenizer_issues(spec, written, path, config, base_dir)
+    yield from _backbone_issues(spec, written, ("model", "features", "backbone", "preset"),
+                                base_dir)

@@ -121,12 +121,17 @@ class LearnedWordPieceEncoder(WordPieceEncoder):
         named vocabulary is kept as it is."""
         if not self.learnt:
             return self
-        vocab = learn_wordpiece(list(texts), self.wordpiece["vocabulary_size"], self.lowercase)
-        if self.wordpiece.get("name"):
+        texts = list(texts)
+        vocab = learn_wordpiece(texts, self.wordpiece["vocabulary_size"], self.lowercase)
+        self._store(vocab, learnt_on_texts=len(texts))
+        return self._vocabulary(vocab)
+
+    def _store(self, vocab: list[str], **info) -> None:
+        """Keep a learnt vocabulary under the spec's ``name`` (if it gives one)."""
+        if self.learnt and self.wordpiece.get("name"):
             save_named(self.wordpiece["name"], vocab, {
                 "vocabulary_size": len(vocab), "lowercase": self.lowercase,
-                "learnt_on_texts": len(texts), "learner": "tokenizers.BertWordPieceTokenizer"})
-        return self._vocabulary(vocab)
+                "learner": "tokenizers.BertWordPieceTokenizer", **info})
 
     def settings(self) -> dict:
         """What decides the ids besides the training texts: the learning settings, or the
@@ -145,18 +150,10 @@ class LearnedWordPieceEncoder(WordPieceEncoder):
         """Take the vocabulary :meth:`state` stored (no learning); a named vocabulary is
         stored again, so the name exists after a cached run too."""
         vocab = [str(t) for t in state["vocabulary"]]
-        if self.learnt and self.wordpiece.get("name"):
-            save_named(self.wordpiece["name"], vocab, {
-                "vocabulary_size": len(vocab), "lowercase": self.lowercase,
-                "learner": "tokenizers.BertWordPieceTokenizer"})
+        self._store(vocab)
         return self._vocabulary(vocab)
 
-    def save(self, folder: Path | str) -> None:
-        """Write ``vocab.txt`` (line ``i`` is id ``i``) and ``tokenizer.json``."""
-        from specc.runtime.rundir import write_text
-        folder = Path(folder)
-        write_text(folder / "vocab.txt", "\n".join(self.vocabulary()) + "\n")
-        write_text(folder / "tokenizer.json", json.dumps(
-            {"kind": "wordpiece-learnt", **self.wordpiece, "lowercase": self.lowercase,
-             "max_len": self.max_len, "vocabulary_size": len(self.vocabulary())},
-            indent=2) + "\n")
+    def tokenizer_config(self) -> dict:
+        """``tokenizer.json``'s content: the wordpiece settings, ``max_len``, the size."""
+        return {"kind": "wordpiece-learnt", **self.wordpiece, "lowercase": self.lowercase,
+                "max_len": self.max_len, "vocabulary_size": len(self.vocabulary())}

@@ -93,12 +93,16 @@ class WordPieceEncoder:
         """The WordPiece vocabulary, id order."""
         return list(self.tokenizer.get_vocabulary())
 
+    def tokenizer_config(self) -> dict:
+        """``tokenizer.json``'s content: the preset, ``max_len``, casing, vocabulary size."""
+        return {"kind": "wordpiece", "preset": self.preset, "preset_folder": str(self.folder),
+                "max_len": self.max_len, "lowercase": self.config.lowercase,
+                "vocabulary_size": self.config.vocabulary_size}
+
     def save(self, folder: Path | str) -> None:
-        """Write ``vocab.txt`` (copied from the preset) and ``tokenizer.json`` (preset, max_len)."""
+        """Write ``vocab.txt`` (line ``i`` is id ``i``) and ``tokenizer.json``
+        (:meth:`tokenizer_config`)."""
         from specc.runtime.rundir import write_text
         folder = Path(folder)
         write_text(folder / "vocab.txt", "\n".join(self.vocabulary()) + "\n")
-        write_text(folder / "tokenizer.json", json.dumps(
-            {"kind": "wordpiece", "preset": self.preset, "preset_folder": str(self.folder),
-             "max_len": self.max_len, "lowercase": self.config.lowercase,
-             "vocabulary_size": self.config.vocabulary_size}, indent=2) + "\n")
+        write_text(folder / "tokenizer.json", json.dumps(self.tokenizer_config(), indent=2) + "\n")

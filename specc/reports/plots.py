@@ -22,19 +22,25 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def plot_history(history: dict[str, list[float]], path: Path) -> Path:
-    """Loss (and accuracy, when recorded) per epoch, train vs validation, side by side."""
+def plot_history(history: dict[str, list[float]], path: Path, x: list | None = None,
+                 xlabel: str = "epoch", ylabel_prefix: str = "") -> Path:
+    """Loss (and accuracy, when recorded) per epoch, train vs validation, side by side.
+
+    ``x``: other positions for the points (e.g. examples seen; default epochs 1..n, each
+    ticked), labelled ``xlabel``; ``ylabel_prefix`` goes before each metric's name.
+    """
     plt = _pyplot()
     panels = [m for m in ("loss", "accuracy", "mae") if m in history]
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
-    epochs = np.arange(1, len(history[panels[0]]) + 1)
+    points = np.arange(1, len(history[panels[0]]) + 1) if x is None else x
     for ax, metric in zip(axes[0], panels):
-        ax.plot(epochs, history[metric], marker="o", label="train")
+        ax.plot(points, history[metric], marker="o", label="train")
         if f"val_{metric}" in history:
-            ax.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
-        ax.set_xticks(epochs)
+            ax.plot(points, history[f"val_{metric}"], marker="o", label="validation")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel_prefix + metric)
+        if x is None:
+            ax.set_xticks(points)
         ax.legend()
         ax.grid(alpha=0.3)
     return _save(fig, path)

@@ -6,25 +6,17 @@ from pathlib import Path
 
 import yaml
 
-from specc.reports.plots import _pyplot, _save
+from specc.reports.plots import plot_history
 from specc.reports.templating import environment
 from specc.runtime.rundir import write_text
 
 
 def plot_mlm_curve(curve: list[dict], path: Path) -> Path:
-    """MLM accuracy and loss (train: mean since the previous point; validation: the
-    fixed-masked validation texts) against masked sequences seen."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), squeeze=False)
-    seen = [p["examples"] for p in curve]
-    for ax, metric in zip(axes[0], ("accuracy", "loss")):
-        ax.plot(seen, [p[metric] for p in curve], marker="o", label="train")
-        ax.plot(seen, [p[f"val_{metric}"] for p in curve], marker="o", label="validation")
-        ax.set_xlabel("masked sequences seen")
-        ax.set_ylabel(f"MLM {metric}")
-        ax.legend()
-        ax.grid(alpha=0.3)
-    return _save(fig, path)
+    """MLM loss and accuracy (train: mean since the previous point; validation: the
+    fixed-masked validation texts) against masked sequences seen (:func:`plot_history`)."""
+    history = {k: [p[k] for p in curve] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    return plot_history(history, path, x=[p["examples"] for p in curve],
+                        xlabel="masked sequences seen", ylabel_prefix="MLM ")
 
 
 def write_pretrain_report(folder: Path, doc: dict, resolved: dict) -> Path:

@@ -10,7 +10,7 @@ the two identical. ``default`` values in it are what ``specc`` fills in.
 
 from __future__ import annotations
 
-from specc.compiler.backbones import ARCHITECTURE, PRESETS
+from specc.compiler.backbones import ARCHITECTURE, MASKING_DEFAULTS, PRESETS
 from specc.compiler.estimators import estimator_schema, features_schema
 from specc.compiler.optimizers import optimizer_schema
 from specc.compiler.registry import layers
@@ -204,13 +204,13 @@ def _masking_schema() -> dict:
                            "(Devlin et al. 2019, Sec. 3.1: 15% of tokens, of which 80% "
                            "[MASK], 10% random, 10% unchanged).",
             "properties": {
-                "mask_selection_rate": {**FRACTION, "default": 0.15},
+                "mask_selection_rate": {**FRACTION,
+                                        "default": MASKING_DEFAULTS["mask_selection_rate"]},
                 "mask_selection_length": {**POS_INT, "description": "Most tokens masked per "
                                           "sequence (default: ceil(rate x max_len))."},
-                "mask_token_rate": {"type": "number", "minimum": 0, "maximum": 1,
-                                    "default": 0.8},
-                "random_token_rate": {"type": "number", "minimum": 0, "maximum": 1,
-                                      "default": 0.1}},
+                **{key: {"type": "number", "minimum": 0, "maximum": 1,
+                         "default": MASKING_DEFAULTS[key]}
+                   for key in ("mask_token_rate", "random_token_rate")}},
             "additionalProperties": False}
 
 

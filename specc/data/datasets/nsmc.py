@@ -96,10 +96,11 @@ def draw(ids: np.ndarray, texts: list[str], ratings: np.ndarray,
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     raw = lengths if raw_lengths is None else np.asarray(raw_lengths)
     eligible = (lengths > 0) & (raw < MAX_CHARS)
+    labels = _labels(ratings)
     rng = np.random.default_rng(seed)
     chosen = []
     for label, name in enumerate(CLASS_NAMES):
-        pool = np.flatnonzero(eligible & (_labels(ratings) == label))
+        pool = np.flatnonzero(eligible & (labels == label))
         if len(pool) < per_class:
             raise DataError(f"NSMC: only {len(pool)} eligible {name} reviews, "
                             f"{per_class} needed")
