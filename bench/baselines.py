@@ -15,7 +15,7 @@ import numpy as np
 
 
 def _keras():
-    from specc.runtime.quiet import import_keras
+    from specc.core.quiet import import_keras
     return import_keras()
 
 
@@ -52,7 +52,7 @@ def bilstm():
 def bert_classifier(preset_folder: str, max_len: int = 64):
     """specs/sst2_bert_finetune.yaml: keras-hub BertBackbone, [CLS] vector, Dropout, Dense."""
     keras = _keras()
-    from specc.runtime.quiet import import_keras_hub
+    from specc.core.quiet import import_keras_hub
     backbone = import_keras_hub().models.BertBackbone.from_preset(preset_folder)
     inputs = {k: keras.Input(shape=(max_len,), dtype="int32", name=k)
               for k in ("token_ids", "segment_ids", "padding_mask")}
@@ -65,7 +65,7 @@ def bert_mean_features(preset_folder: str, max_len: int = 64):
     """specs/sst2_bert_features_logreg.yaml's feature extractor: the frozen backbone's
     mean over real tokens (padding_mask-weighted), ``(batch, hidden)``."""
     keras = _keras()
-    from specc.runtime.quiet import import_keras_hub
+    from specc.core.quiet import import_keras_hub
     backbone = import_keras_hub().models.BertBackbone.from_preset(preset_folder)
     backbone.trainable = False
     inputs = {k: keras.Input(shape=(max_len,), dtype="int32", name=k)

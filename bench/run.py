@@ -51,11 +51,8 @@ BERT_FINETUNE_N = 256 + 16
 
 
 def variant(spec, **train):
-    """A copy of a loaded spec with ``train`` settings overridden."""
-    out = copy.copy(spec)
-    out.resolved = copy.deepcopy(spec.resolved)
-    out.resolved["train"].update(train)
-    return out
+    """A copy of a loaded spec with ``train`` settings overridden (``Spec.replace``)."""
+    return spec.replace({f"train.{k}": v for k, v in train.items()})
 
 
 def load_prepared(spec, n_train: int | None = None):
@@ -101,7 +98,7 @@ def bench_build(repeats: int = 3) -> list[dict]:
 
 def _specc_epoch(spec, prep):
     """One-epoch fit of the specc-compiled model in specc's runtime, as a callable."""
-    from specc.runtime.batching import steps_per_epoch, train_dataset
+    from specc.compiler.batching import steps_per_epoch, train_dataset
     from specc.runtime.device import gpu_count
     from specc.runtime.fit_keras import compiled_model
     from specc.runtime.options import run_options
@@ -177,7 +174,7 @@ def bench_features(repeats: int, n: int = 512) -> dict:
     from specc.data import load_dataset
     from specc.loader.validate import load_spec
     from specc.preprocessing.wordpiece import WordPieceEncoder
-    from specc.runtime.features import BertFeatures
+    from specc.compiler.features import BertFeatures
     spec = load_spec(SPECS / "sst2_bert_features_logreg.yaml")
     texts = load_dataset(spec.resolved["data"], spec.base_dir, task=spec.task).train_texts[:n]
     ours = BertFeatures("minilm-l6", pooling="mean", max_len=64, base_dir=str(SPECS))
@@ -287,7 +284,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=4, help="timed epochs per variant")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = ap.parse_args(argv)
-    from specc.runtime.quiet import import_keras
+    from specc.core.quiet import import_keras
     import_keras()
     results = {"machine": machine(), "command": "python bench/run.py" + (" --quick" if args.quick else "")}
     print("validate ...", flush=True)

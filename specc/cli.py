@@ -1,5 +1,6 @@
-"""The ``specc`` command line: ``validate``, ``build``, ``train``, ``pretrain``, ``report``,
-``compare``, ``graph``.
+"""The ``specc`` command line: ``validate``, ``build``, ``train``, ``pretrain``, ``predict``,
+``evaluate``, ``export``, ``serve``, ``report``, ``compare``, ``graph``: a thin layer over
+the Python API (:mod:`specc.api`).
 
 Every user error (:class:`specc.errors.SpeccError`) is printed as one line per
 problem on stderr with a non-zero exit status: 1 for an invalid spec or a failed
@@ -50,6 +51,70 @@ def _parser() -> argparse.ArgumentParser:
     pt.add_argument("--out", metavar="DIR", help="run folder (default runs/<name>-<UTC time>); "
                                                  "the preset is DIR/preset")
 
+    pr = sub.add_parser("predict", help="predict the classes (or values) of texts with a "
+                                        "trained run",
+                        description="Predict with a trained run. Example: specc predict "
+                                    "runs/imdb-lstm 'a great film' 'dull'. Output: JSON Lines "
+                                    "on stdout, or CSV/JSONL by --output's suffix; one row per "
+                                    "text, in input order: row, text, label and one probability "
+                                    "per class (score for LinearSVC/Ridge; prediction for "
+                                    "regression).")
+    pr.add_argument("run", metavar="RUN_DIR")
+    pr.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
+    pr.add_argument("--input", metavar="FILE|-", help="a CSV/TSV/JSONL/JSON file (its "
+                    "--text-column), or - for standard input, one text per line")
+    pr.add_argument("--output", metavar="FILE", help="write FILE.csv or FILE.jsonl instead of "
+                                                     "JSON Lines on stdout")
+    pr.add_argument("--text-column", default="text", metavar="C",
+                    help="column of --input holding the texts (default: text)")
+    pr.add_argument("--format", choices=["csv", "tsv", "jsonl", "json"],
+                    help="format of --input (default: from its extension)")
+    pr.add_argument("--batch-size", type=int, metavar="N",
+                    help="texts per model call (default: the spec's train.batch_size)")
+
+    ev = sub.add_parser("evaluate", help="score a trained run on a labelled file: "
+                                         "metrics.json and a report",
+                        description="Example: specc evaluate runs/imdb-lstm --data my.csv "
+                                    "--out runs/imdb-lstm-on-my. Labels are the run's class "
+                                    "names.")
+    ev.add_argument("run", metavar="RUN_DIR")
+    ev.add_argument("--data", required=True, metavar="FILE",
+                    help="labelled CSV/TSV/JSONL/JSON file or folder per class")
+    ev.add_argument("--out", metavar="DIR", help="write metrics.json and the report there "
+                                                 "(a new folder)")
+    ev.add_argument("--text-column", default="text", metavar="C")
+    ev.add_argument("--label-column", default="label", metavar="C")
+    ev.add_argument("--format", choices=["csv", "tsv", "jsonl", "json", "folder"])
+
+    ex = sub.add_parser("export", help="write a trained run as a model that takes raw strings "
+                                       "(.keras or a TensorFlow SavedModel)",
+                        description="Example: specc export runs/imdb-lstm --format saved_model "
+                                    "--out imdb_savedmodel")
+    ex.add_argument("run", metavar="RUN_DIR")
+    ex.add_argument("--format", choices=["keras", "saved_model"], default="keras")
+    ex.add_argument("--out", metavar="PATH", help="default RUN_DIR/export/<name>.keras, "
+                                                  "RUN_DIR/export/saved_model or "
+                                                  "<name>.skops for scikit-learn runs")
+
+    sv = sub.add_parser("serve", help="serve trained runs over HTTP (JSON API: POST /predict, "
+                                      "GET /health, GET /models, OpenAPI at /docs)",
+                        description="Example: specc serve runs/imdb-lstm --port 8000, then "
+                                    "curl -d '{\"texts\": [\"a great film\"]}' "
+                                    "localhost:8000/predict")
+    sv.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: "
+                                                        "this machine only)")
+    sv.add_argument("--port", type=int, default=8000, help="default 8000")
+    sv.add_argument("--max-texts", type=int, default=256, metavar="N",
+                    help="most texts per request (default 256)")
+    sv.add_argument("--max-text-chars", type=int, default=20000, metavar="N",
+                    help="longest text accepted, in characters (default 20000)")
+    sv.add_argument("--max-body-bytes", type=int, default=4 << 20, metavar="N",
+                    help="largest request body (default 4 MiB)")
+    sv.add_argument("--batch-wait-ms", type=float, default=2.0, metavar="MS",
+                    help="how long a request waits for others to share a model call "
+                         "(micro-batching; default 2 ms)")
+
     r = sub.add_parser("report", help="re-render report.md and report.html of a run folder")
     r.add_argument("run", metavar="RUN_DIR")
 
@@ -93,7 +158,7 @@ def cmd_validate(args) -> int:
 def cmd_build(args) -> int:
     """Compile the spec and print Keras' summary; ``--save`` writes a ``.keras`` file."""
     from specc.loader.validate import load_spec
-    from specc.runtime.quiet import import_keras
+    from specc.core.quiet import import_keras
     spec = load_spec(args.spec)
     import_keras()
     from specc.compiler.model import compile_spec
@@ -103,7 +168,7 @@ def cmd_build(args) -> int:
         print(describe_pipeline(model))
         if args.save:
             raise UsageError("--save writes a Keras model; a scikit-learn pipeline is saved "
-                             "fitted, by specc train (model.joblib)")
+                             "fitted, by specc train (model.skops)")
         return 0
     model.summary()
     if args.save:
@@ -117,17 +182,17 @@ def cmd_build(args) -> int:
     return 0
 
 
-def _override_epochs(spec, epochs: int | None) -> None:
-    """Apply ``--epochs N`` to the resolved spec (None: keep ``train.epochs``).
+def _override_epochs(spec, epochs: int | None):
+    """The spec with ``--epochs N`` applied (None: ``spec`` unchanged).
 
     Raises:
         UsageError: N < 1.
     """
     if epochs is None:
-        return
+        return spec
     if epochs < 1:
         raise UsageError("--epochs must be >= 1")
-    spec.resolved["train"]["epochs"] = epochs
+    return spec.replace({"train.epochs": epochs})
 
 
 def cmd_train(args) -> int:
@@ -137,7 +202,7 @@ def cmd_train(args) -> int:
         if args.spec or args.epochs is not None or args.out or args.train_fraction:
             raise UsageError("--resume RUN_DIR takes no SPEC, --epochs, --out or "
                              "--train-fraction: the run folder has them")
-        from specc.runtime.quiet import import_keras
+        from specc.core.quiet import import_keras
         import_keras()
         from specc.runtime.train import resume_run
         resume_run(args.resume)
@@ -151,20 +216,99 @@ def cmd_train(args) -> int:
     if args.epochs is not None and spec.kind == "estimator":
         raise UsageError("--epochs applies to Keras models; a scikit-learn estimator is "
                          "fitted once")
-    _override_epochs(spec, args.epochs)
+    spec = _override_epochs(spec, args.epochs)
     fractions = None
     if args.train_fraction is not None:
         from specc.runtime.sweep import parse_fractions
         fractions = parse_fractions(args.train_fraction)
-    from specc.runtime.quiet import import_keras
+    from specc.core.quiet import import_keras
     import_keras()
     if fractions is not None:
         from specc.runtime.sweep import learning_curve
         learning_curve(spec, fractions, out=args.out)
         return 0
-    from specc.runtime.train import train_spec
-    train_spec(spec, out=args.out)
+    from specc.api import train
+    train(spec, out=args.out, callback=print)
     return 0
+
+
+PREDICT_CHUNK = 4096
+"""Texts predicted per call by ``specc predict`` (progress is shown between chunks)."""
+
+
+def cmd_predict(args) -> int:
+    """Predict texts from arguments, ``--input`` or stdin; write JSON Lines or CSV."""
+    from specc.api import load_run, read_texts
+    if args.input is not None and args.texts:
+        raise UsageError("give texts as arguments or --input, not both")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UsageError("--batch-size must be >= 1")
+    suffix = "" if args.output is None else args.output.rsplit(".", 1)[-1].lower()
+    if args.output is not None and suffix not in ("csv", "jsonl"):
+        raise UsageError(f"--output {args.output}: the file name must end in .csv or .jsonl")
+    if args.input is not None:
+        texts = read_texts(args.input, text_column=args.text_column, format=args.format)
+    elif args.texts:
+        texts = list(args.texts)
+    else:
+        raise UsageError("nothing to predict: give TEXT arguments or --input FILE (- for stdin)")
+    run = load_run(args.run)
+    rows: list[dict] = []
+    show = sys.stderr.isatty() and len(texts) > PREDICT_CHUNK
+    for start in range(0, len(texts), PREDICT_CHUNK):
+        part = texts[start:start + PREDICT_CHUNK]
+        for i, (text, row) in enumerate(zip(part, run.predict(part, args.batch_size).rows())):
+            rows.append({"row": start + i + 1, "text": text, **row})
+        if show:
+            print(f"\rpredicted {len(rows)}/{len(texts)}", end="", file=sys.stderr, flush=True)
+    if show:
+        print(file=sys.stderr)
+    _write_rows(rows, args.output, suffix)
+    return 0
+
+
+def _write_rows(rows: list[dict], output: str | None, suffix: str) -> None:
+    """Rows as JSON Lines on stdout, or into ``output`` (CSV or JSON Lines), atomically."""
+    import csv
+    import io
+    if suffix == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["row"],
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buf.getvalue()
+    else:
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from specc.core.files import write_text
+    from pathlib import Path
+    write_text(Path(output), text)
+    print(f"wrote {len(rows)} predictions to {output}", file=sys.stderr)
+
+
+def cmd_evaluate(args) -> int:
+    """Score a run on a labelled file; print the headline metrics (and the report's path)."""
+    from specc.api import load_run
+    run = load_run(args.run)
+    m = run.evaluate(args.data, text_column=args.text_column, label_column=args.label_column,
+                     format=args.format, out=args.out)
+    print(_headline(m))
+    if args.out:
+        print(f"report: {args.out}/report.html (and report.md, metrics.json)")
+    return 0
+
+
+def _headline(m: dict) -> str:
+    """``test: accuracy ..., loss ..., macro F1 ...`` (regression: loss, mae, rmse, r2)."""
+    if "classification_report" not in m:
+        return (f"loss {m['loss']:.4f}, mae {m['mae']:.4f}, rmse {m['rmse']:.4f}, "
+                f"r2 {m['r2']:.4f} on {m['n_test']} examples")
+    f1 = m["classification_report"]["macro avg"]["f1-score"]
+    return (f"accuracy {m['accuracy']:.4f}, loss {m['loss']:.4f}, macro F1 {f1:.4f} on "
+            f"{m['n_test']} examples")
 
 
 def cmd_pretrain(args) -> int:
@@ -174,11 +318,35 @@ def cmd_pretrain(args) -> int:
     if spec.task != "masked_lm":
         raise UsageError(f"{args.spec} has task {spec.task}: specc pretrain needs task "
                          f"masked_lm (use specc train)")
-    _override_epochs(spec, args.epochs)
-    from specc.runtime.quiet import import_keras
+    spec = _override_epochs(spec, args.epochs)
+    from specc.core.quiet import import_keras
     import_keras()
     from specc.runtime.pretrain import pretrain_spec
     pretrain_spec(spec, out=args.out)
+    return 0
+
+
+def cmd_export(args) -> int:
+    """Export a run (see :mod:`specc.runtime.export`); print the path written."""
+    from specc.api import load_run
+    from specc.runtime.export import export_run
+    print(f"wrote {export_run(load_run(args.run), args.format, args.out)}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    """Serve the runs until Ctrl-C (see :mod:`specc.serve`)."""
+    from specc.serve.app import ServeLimits, serve
+    for name in ("max_texts", "max_text_chars", "max_body_bytes"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be >= 1")
+    if not 0 <= args.batch_wait_ms <= 1000:
+        raise UsageError("--batch-wait-ms must be between 0 and 1000")
+    if not 0 <= args.port <= 65535:
+        raise UsageError("--port must be between 0 and 65535")
+    serve(args.runs, host=args.host, port=args.port,
+          limits=ServeLimits(args.max_texts, args.max_text_chars, args.max_body_bytes,
+                             args.batch_wait_ms / 1000))
     return 0
 
 
@@ -207,7 +375,7 @@ def cmd_graph(args) -> int:
     if spec.kind == "estimator":
         raise UsageError("specc graph draws Keras models; this spec is a scikit-learn "
                          "pipeline (specc build prints its steps)")
-    from specc.runtime.quiet import import_keras
+    from specc.core.quiet import import_keras
     import_keras()
     from specc.compiler.graph import write_graph
     from specc.compiler.model import compile_spec
@@ -216,7 +384,8 @@ def cmd_graph(args) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "build": cmd_build, "train": cmd_train,
-            "pretrain": cmd_pretrain,
+            "pretrain": cmd_pretrain, "predict": cmd_predict, "evaluate": cmd_evaluate, "serve": cmd_serve,
+            "export": cmd_export,
             "report": cmd_report, "compare": cmd_compare, "graph": cmd_graph}
 
 

@@ -93,3 +93,20 @@ def with_preset(path: Path, preset: Path, folder: Path) -> Path:
     out.write_text(path.read_text(encoding="utf-8").replace(NSMC_PRESET, str(preset)),
                    encoding="utf-8")
     return out
+
+
+@pytest.fixture(scope="session")
+def topic_run(tmp_path_factory):
+    """(run folder, data folder): the CSV topics spec with pre padding, trained through
+    ``specc.train``."""
+    import specc
+    from tests.test_train_e2e import CSV_SPEC, make_csv
+    folder = tmp_path_factory.mktemp("topics")
+    make_csv(folder)
+    (folder / "spec.yaml").write_text(CSV_SPEC.replace("padding: post", "padding: pre"))
+    lines: list[str] = []
+    run = specc.train(specc.load_spec(folder / "spec.yaml"), out=folder / "run",
+                      callback=lines.append)
+    assert isinstance(run, specc.Run) and run.folder == folder / "run"
+    assert any(line.startswith("test: accuracy") for line in lines)
+    return run.folder, folder

@@ -1,4 +1,4 @@
-"""Length bucketing and the tf.data input pipeline (:mod:`specc.runtime.batching`)."""
+"""Length bucketing and the tf.data input pipeline (:mod:`specc.compiler.batching`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 from specc.cli import main
 from specc.compiler.lengths import bucketing_blocker, uses_bucketing
 from specc.loader.validate import load_spec
-from specc.runtime.quiet import import_keras
+from specc.core.quiet import import_keras
 from tests.conftest import SPECS
 from tests.test_train_e2e import CSV_DATA, make_csv
 
@@ -26,7 +26,7 @@ def ragged_ids(n=50, max_len=20, seed=0, padding="pre"):
 
 
 def resolved(name):
-    return load_spec(SPECS / name).resolved
+    return load_spec(SPECS / name).to_dict()
 
 
 def test_bucketing_is_on_only_where_padding_is_masked():
@@ -58,7 +58,7 @@ def test_bucketing_true_where_it_would_change_results_is_a_spec_error(write_spec
 
 @pytest.mark.parametrize("padding", ["pre", "post"])
 def test_bucketed_epochs_see_every_example_in_full_trimmed_batches(padding):
-    from specc.runtime.batching import Batching, lengths, steps_per_epoch, train_dataset
+    from specc.compiler.batching import Batching, lengths, steps_per_epoch, train_dataset
     n = 1001
     x = ragged_ids(n, padding=padding)
     y = np.arange(n)
@@ -87,7 +87,7 @@ def test_bucketed_epochs_see_every_example_in_full_trimmed_batches(padding):
 
 
 def test_unbucketed_batches_are_full_and_pad_to_max_len():
-    from specc.runtime.batching import train_dataset
+    from specc.compiler.batching import train_dataset
     x, y = ragged_ids(10), np.arange(10)
     first = next(iter(train_dataset(x, y, 4, seed=0).as_numpy_iterator()))
     assert first[0].shape == (4, 20)
@@ -97,7 +97,7 @@ def test_unbucketed_batches_are_full_and_pad_to_max_len():
 
 def test_masked_lstm_gives_the_same_outputs_bucketed_or_padded_to_max():
     """The point of masking: trimming padding does not change what the model computes."""
-    from specc.runtime.batching import Batching, predict
+    from specc.compiler.batching import Batching, predict
     x = ragged_ids(64, max_len=30, seed=2)
     inp = keras.Input(shape=(None,), dtype="int32")
     h = keras.layers.Embedding(30, 8, mask_zero=True)(inp)

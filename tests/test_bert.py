@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from specc.runtime.quiet import import_keras, import_keras_hub
+from specc.core.quiet import import_keras, import_keras_hub
 
 keras = import_keras()
 keras_hub = import_keras_hub()
@@ -17,7 +17,7 @@ keras_hub = import_keras_hub()
 from specc.compiler.backbones import resolve_preset  # noqa: E402
 from specc.compiler.bert import build_bert_model, load_backbone  # noqa: E402
 from specc.preprocessing.wordpiece import WordPieceEncoder  # noqa: E402
-from specc.runtime.features import BertFeatures  # noqa: E402
+from specc.compiler.features import BertFeatures  # noqa: E402
 
 # sentence-transformers' quickstart for all-MiniLM-L6-v2
 # (https://sbert.net/docs/sentence_transformer/usage/usage.html): cosine similarities of the

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from specc.runtime.quiet import import_keras
+from specc.core.quiet import import_keras
 
 keras = import_keras()
 L = keras.layers
@@ -82,7 +82,7 @@ def hand_written_pipelines():
     from sklearn.pipeline import Pipeline
     from sklearn.svm import LinearSVC
 
-    from specc.runtime.features import BertFeatures
+    from specc.compiler.features import BertFeatures
     return {
         "sst2_tfidf_logreg.yaml": Pipeline([
             ("features", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)),
@@ -120,7 +120,7 @@ def test_every_example_spec_has_a_hand_written_twin():
 
 @pytest.mark.parametrize("name", sorted(MASKED_LM))
 def test_compiled_masked_lm_equals_hand_written_keras_hub(name):
-    from specc.runtime.quiet import import_keras_hub
+    from specc.core.quiet import import_keras_hub
     keras_hub = import_keras_hub()
     vocab, layers, heads, hidden, inter, max_len = MASKED_LM[name]
     hand = keras_hub.models.BertMaskedLM(keras_hub.models.BertBackbone(
@@ -133,7 +133,7 @@ def test_compiled_masked_lm_equals_hand_written_keras_hub(name):
 @pytest.mark.parametrize("name", sorted(NSMC_BERT))
 def test_nsmc_bert_specs_equal_hand_written_keras_hub(name, tiny_preset, tmp_path):
     """The fine-tuning model on a (here tiny) pretrained preset, weights loaded or not."""
-    from specc.runtime.quiet import import_keras_hub
+    from specc.core.quiet import import_keras_hub
     from tests.conftest import with_preset
     keras_hub = import_keras_hub()
     backbone = keras_hub.models.BertBackbone.from_preset(str(tiny_preset))
@@ -161,7 +161,7 @@ def test_compiled_pipeline_equals_hand_written(name):
 def test_compiled_bert_equals_hand_written_keras_hub(name):
     """The BERT tutorial model: keras-hub backbone, [CLS] vector, Dropout, Dense head."""
     from specc.compiler.backbones import resolve_preset
-    from specc.runtime.quiet import import_keras_hub
+    from specc.core.quiet import import_keras_hub
     keras_hub = import_keras_hub()
     pooling, max_len, units = BERT_SPECS[name]
     backbone = keras_hub.models.BertBackbone.from_preset(str(resolve_preset("minilm-l6")))
@@ -261,7 +261,7 @@ def test_keras_rejection_is_one_line_at_the_layer(layer, index, line, message):
     from specc.compiler.model import build_model
     from specc.errors import SpecError
     path = SPECS / "sst2_conv1d.yaml"
-    resolved = load_spec(path).resolved
+    resolved = load_spec(path).to_dict()
     layers = resolved["model"]["layers"]
     if index == 2:  # after a layer that already gives 2-D output
         layers[1] = {"LSTM": {"units": 4}} if "LSTM" in layer else {"GlobalMaxPooling1D": {}}

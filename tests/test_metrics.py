@@ -47,7 +47,7 @@ def test_regression_metrics():
 ])
 def test_test_loss_equals_keras_evaluate(loss, y, scores):
     from specc.runtime.evaluate import mean_loss
-    from specc.runtime.quiet import import_keras
+    from specc.core.quiet import import_keras
     keras = import_keras()
     y, scores = np.array(y), np.array(scores, dtype="float32")
     model = keras.Sequential([keras.Input((scores.shape[1],)), keras.layers.Identity()])

@@ -10,7 +10,7 @@ import pytest
 
 from specc.cli import main
 from specc.loader.validate import load_spec
-from specc.runtime.quiet import import_keras
+from specc.core.quiet import import_keras
 from tests.conftest import PRETRAIN, SENTENCES
 
 keras = import_keras()
@@ -30,7 +30,7 @@ def test_mlm_accuracy_curve_rises(pretrained):
 
 def test_preset_loads_in_keras_hub_with_the_learnt_vocabulary(pretrained):
     from specc.compiler.backbones import read_config
-    from specc.runtime.quiet import import_keras_hub
+    from specc.core.quiet import import_keras_hub
     keras_hub = import_keras_hub()
     run, m = pretrained
     preset = run / "preset"
@@ -65,7 +65,7 @@ def test_finetune_starts_from_the_pretrained_weights_or_random_ones(pretrained, 
     rows = ["text,label"] + [f"{s},{i % 2}" for i, s in enumerate(SENTENCES * 6)]
     for split in ("train", "test"):
         (tmp_path / f"{split}.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    from specc.runtime.quiet import import_keras_hub
+    from specc.core.quiet import import_keras_hub
     reference = import_keras_hub().models.BertBackbone.from_preset(str(preset))
     ref = reference.get_layer("token_embedding").get_weights()[0]
     embeddings = {}

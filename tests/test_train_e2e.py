@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from specc.cli import main
-from specc.runtime.quiet import import_keras
+from specc.core.quiet import import_keras
 from tests.conftest import needs_data
 from tests.report_checks import check_html_report
 

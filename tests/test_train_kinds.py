@@ -37,7 +37,7 @@ train: {seed: 3}
 @pytest.mark.parametrize("estimator,output", [("LogisticRegression: {C: 10.0}", "predict_proba"),
                                               ("LinearSVC: {C: 1.0}", "decision_function")])
 def test_tfidf_estimator_run_folder(tmp_path, write_spec, estimator, output):
-    import joblib
+    import specc
     make_csv(tmp_path)
     run = tmp_path / "run"
     assert main(["train", str(write_spec(TFIDF_SPEC % estimator)), "--out", str(run)]) == 0
@@ -49,9 +49,12 @@ def test_tfidf_estimator_run_folder(tmp_path, write_spec, estimator, output):
     assert m["accuracy"] > 0.9
     rows = list(csv.DictReader(open(tmp_path / "test.csv")))
     labels = np.array([m["class_names"].index(r["label"]) for r in rows])
-    pipeline = joblib.load(run / "model.joblib")
-    assert np.mean(pipeline.predict([r["text"] for r in rows]) == labels) == pytest.approx(
-        m["accuracy"])
+    assert not (run / "model.joblib").exists() and (run / "model.skops").is_file()
+    pred = specc.load_run(run).predict([r["text"] for r in rows])
+    assert np.mean(pred.class_ids == labels) == pytest.approx(m["accuracy"])
+    assert [m["class_names"][i] for i in pred.class_ids] == pred.labels
+    stored = np.load(run / "predictions.npz")
+    np.testing.assert_allclose(pred.outputs, stored["scores"], atol=1e-5)
     history = (run / "history.csv").read_text().splitlines()
     assert history[0] == "epoch,loss,accuracy,val_loss,val_accuracy" and len(history) == 2
     report = (run / "report.md").read_text()
@@ -60,14 +63,13 @@ def test_tfidf_estimator_run_folder(tmp_path, write_spec, estimator, output):
                                                "representations"}
     rep = np.load(run / "representations.npz")
     assert rep["vectors"].shape == (60, 50) and "TruncatedSVD" in str(rep["what"])
-    assert m["params"]["trainable"] == pipeline.named_steps["estimator"].coef_.size + (
-        pipeline.named_steps["estimator"].intercept_.size)
+    est = specc.load_run(run).predictor.pipeline.named_steps["estimator"]
+    assert m["params"]["trainable"] == est.coef_.size + est.intercept_.size
 
 
 @needs_data
 @pytest.mark.realdata
 def test_bert_finetune_smoke_on_sst2(tmp_path, write_spec):
-    import keras
     spec = write_spec("""\
 name: sst2-bert-smoke
 task: binary
@@ -95,15 +97,24 @@ train:
     check_html_report(run)
     rep = np.load(run / "representations.npz")
     assert rep["vectors"].shape == (64, 384) and str(rep["what"]).startswith("cls pooling")
-    # the saved model reloads safely and gives the reported test accuracy
+    # the run predicts raw texts as it scored the test split (predictions.npz)
+    check_predictions_equal_test_split(run, "sst2", 64, 1)
+
+
+def check_predictions_equal_test_split(run, dataset: str, n_test: int, seed: int):
+    """``specc.load_run(run).predict`` on the run's test texts gives the stored test
+    predictions: the same classes, outputs within 1e-5, the reported accuracy."""
+    import specc
     from specc.data import load_dataset, subsample
-    from specc.preprocessing.wordpiece import WordPieceEncoder
-    ds = load_dataset({"dataset": "sst2"}, tmp_path, task="binary")
-    keep = subsample(ds.test_labels, 64, 1, True)
-    x = WordPieceEncoder("minilm-l6", 24).encode([ds.test_texts[i] for i in keep])
-    model = keras.saving.load_model(run / "model.keras", safe_mode=True)
-    pred = (model.predict(x, verbose=0).reshape(-1) >= 0.5).astype(int)
-    assert np.mean(pred == ds.test_labels[keep]) == pytest.approx(m["accuracy"])
+    ds = load_dataset({"dataset": dataset}, run, task="binary")
+    keep = subsample(ds.test_labels, n_test, seed, True)
+    pred = specc.load_run(run).predict([ds.test_texts[i] for i in keep])
+    stored = np.load(run / "predictions.npz")
+    np.testing.assert_array_equal(pred.class_ids, stored["y_pred"])
+    np.testing.assert_allclose(pred.outputs, stored["scores"], atol=1e-5)
+    m = json.loads((run / "metrics.json").read_text())
+    assert np.mean(pred.class_ids == ds.test_labels[keep]) == pytest.approx(m["accuracy"])
+    assert pred.labels == [m["class_names"][i] for i in stored["y_pred"]]
 
 
 @needs_data
@@ -129,6 +140,7 @@ model:
     assert m1["accuracy"] == m2["accuracy"] > 0.65
     assert m1["params"]["non_trainable"] == 22_713_216 and m1["params"]["trainable"] == 385
     check_classification_doc(m1, 2)
+    check_predictions_equal_test_split(first, "sst2", 200, 42)
 
 
 def test_ridge_regression_on_tfidf(tmp_path, write_spec):

@@ -60,7 +60,7 @@ def load_backbone(preset: str, base_dir: Path | str = ".", trainable: bool = Tru
     Raises:
         PresetError: the preset is not installed / not a folder with a BERT config.
     """
-    from specc.runtime.quiet import import_keras_hub
+    from specc.core.quiet import import_keras_hub
     keras_hub = import_keras_hub()
     backbone = keras_hub.models.BertBackbone.from_preset(str(resolve_preset(preset, base_dir)),
                                                          load_weights=load_weights)

@@ -2,7 +2,7 @@
 
 ``model.features`` turns texts into vectors (``tfidf``: scikit-learn's
 ``TfidfVectorizer``; ``backbone``: frozen BERT vectors, see
-:mod:`specc.runtime.features`), ``model.estimator`` names one scikit-learn estimator
+:mod:`specc.compiler.features`), ``model.estimator`` names one scikit-learn estimator
 with its own constructor arguments (https://scikit-learn.org/stable/api/). Like the
 layer registry, one entry here carries the schema, the tasks it serves and the
 constructor, so the JSON Schema and the build can never disagree.

@@ -49,7 +49,7 @@ def write_graph(model, path: str | Path) -> Path:
         raise UsageError(f"{path}: the file name must end in one of "
                          f"{', '.join('.' + f for f in FORMATS)}")
     graph = to_dot(model)
-    from specc.runtime.rundir import write_bytes, write_text
+    from specc.core.files import write_bytes, write_text
     if fmt == "dot":
         write_text(path, graph.to_string())
         return path

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 
 from specc.compiler.backbones import MASKING_DEFAULTS
-from specc.runtime.quiet import import_keras_hub
+from specc.core.quiet import import_keras_hub
 
 SPECIAL = ("[PAD]", "[CLS]", "[SEP]")
 """Tokens never selected for masking."""

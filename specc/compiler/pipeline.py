@@ -1,7 +1,7 @@
 """The scikit-learn ``Pipeline`` of an ``estimator`` spec: features -> estimator.
 
 ``features``: scikit-learn ``TfidfVectorizer`` (``model.features.tfidf``) or frozen
-BERT vectors (:class:`specc.runtime.features.BertFeatures`, ``model.features.backbone``);
+BERT vectors (:class:`specc.compiler.features.BertFeatures`, ``model.features.backbone``);
 ``estimator``: the scikit-learn class ``model.estimator`` names
 (:mod:`specc.compiler.estimators`). The pipeline takes a list of texts and predicts
 class ids (https://scikit-learn.org/stable/modules/compose.html#pipeline).
@@ -24,7 +24,7 @@ def build_pipeline(spec) -> Pipeline:
     if "tfidf" in features:
         step = build_tfidf(features["tfidf"])
     else:
-        from specc.runtime.features import BertFeatures
+        from specc.compiler.features import BertFeatures
         step = BertFeatures(preset=features["backbone"]["preset"], pooling=features["pooling"],
                             max_len=resolved["preprocessing"]["sequence"]["max_len"],
                             batch_size=features["batch_size"], base_dir=str(Path(spec.base_dir)))

@@ -11,15 +11,12 @@ applies ``Dense`` to the last axis and a 3-D output would silently give
 from __future__ import annotations
 
 from specc.compiler.registry import Context, ShapeError, Tensor, layers
+from specc.compiler.tasks import TASKS
 
-HEAD_RULES = {
-    # task: (units, activation, loss)
-    "binary": (1, "sigmoid"),
-    "regression": (1, "linear"),
-    "multiclass": (None, "softmax"),
-}
-"""The head each task gets: binary Dense(1, sigmoid); multiclass Dense(n_classes,
-softmax); regression Dense(1) (linear)."""
+HEAD_RULES = {name: (t.head_units, t.head_activation) for name, t in TASKS.items()
+              if not t.pretraining}
+"""The head each task gets (from :data:`specc.compiler.tasks.TASKS`): binary Dense(1,
+sigmoid); multiclass Dense(n_classes, softmax); regression Dense(1) (linear)."""
 
 
 def input_tensor(spec: dict, series: bool) -> Tensor:

@@ -48,11 +48,12 @@ def class_names_of(train_labels: Sequence[str]) -> list[str]:
 
 
 def encode_classes(labels: Sequence[str], class_names: list[str],
-                   origins: Sequence[Origin]) -> np.ndarray:
+                   origins: Sequence[Origin], known_from: str = "the train split") -> np.ndarray:
     """Map label strings to ``int64`` ids, shape ``(n,)``, using ``class_names``.
 
     Raises:
-        DataError: a label is not one of ``class_names``; names the label, file and row.
+        DataError: a label is not one of ``class_names`` (those of ``known_from``); names
+            the label, file and row.
     """
     numeric = _all_ints(class_names)
     index = {name: i for i, name in enumerate(class_names)}
@@ -64,8 +65,8 @@ def encode_classes(labels: Sequence[str], class_names: list[str],
         if label not in index:
             shown = ", ".join(class_names[:20]) + (", ..." if len(class_names) > 20 else "")
             raise DataError(
-                f"{where(origin)}: label {raw.strip()!r} does not occur in the train split "
-                f"(train classes: {shown})")
+                f"{where(origin)}: label {raw.strip()!r} does not occur in {known_from} "
+                f"(classes: {shown})")
         ids[k] = index[label]
     return ids
 

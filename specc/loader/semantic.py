@@ -21,8 +21,10 @@ from specc.errors import DataError, SpecIssue
 from specc.loader.yaml_source import SpecSource
 
 
-def semantic_issues(source: SpecSource, spec: dict, bad: set[str]) -> list[SpecIssue]:
-    """All semantic issues of a resolved spec; sections named in ``bad`` had schema errors."""
+def semantic_issues(source: SpecSource, spec: dict, bad: set[str],
+                    base_dir: Path | None = None) -> list[SpecIssue]:
+    """All semantic issues of a resolved spec; sections named in ``bad`` had schema errors.
+    ``base_dir``: where relative preset paths resolve (default: the spec file's folder)."""
     if "*" in bad or "data" in bad or "task" in bad:
         return []
     issues = [source.issue(p, m, k) for p, m, k in data_issues(spec, set(source.data))]
@@ -31,7 +33,8 @@ def semantic_issues(source: SpecSource, spec: dict, bad: set[str]) -> list[SpecI
     if not ({"model", "preprocessing", "train"} & bad) and not issues:
         from specc.loader.model_rules import model_issues
         issues += [source.issue(p, m, k) for p, m, k in
-                   model_issues(spec, source.data, is_series(spec), Path(source.file).parent)]
+                   model_issues(spec, source.data, is_series(spec),
+                                base_dir if base_dir is not None else Path(source.file).parent)]
         issues += [source.issue(p, m, k) for p, m, k in bucketing_issues(spec)]
     return issues
 

@@ -9,55 +9,18 @@ so it never trips over a wrongly typed value. No Keras or TensorFlow import.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
 from jsonschema import Draft7Validator, validators
 
-from specc.errors import SpecError, SpecIssue
+from specc.errors import SpecError, SpecIssue, UsageError
 from specc.loader.defaults import fill_defaults
+from specc.loader.spec import Spec
 from specc.loader.messages import explain
-from specc.loader.yaml_source import SpecSource, read_spec
+from specc.loader.yaml_source import SpecSource, parse_spec, read_spec
 from specc.schema import load_schema
-
-
-@dataclass
-class Spec:
-    """A valid spec.
-
-    Attributes:
-        path: the spec file (relative data paths resolve against its folder).
-        raw: the spec as written (a dict).
-        resolved: the spec with schema defaults filled in (written as ``spec.yaml``).
-        text: the file's text, as written.
-    """
-
-    path: Path
-    raw: dict
-    resolved: dict
-    text: str = ""
-
-    @property
-    def name(self) -> str:
-        """The spec's ``name``."""
-        return self.resolved["name"]
-
-    @property
-    def task(self) -> str:
-        """``binary``, ``multiclass`` or ``regression``."""
-        return self.resolved["task"]
-
-    @property
-    def kind(self) -> str:
-        """``keras``, ``bert`` or ``estimator`` (:func:`specc.compiler.kinds.model_kind`)."""
-        from specc.compiler.kinds import model_kind
-        return model_kind(self.resolved["model"])
-
-    @property
-    def base_dir(self) -> Path:
-        """The folder relative data paths are resolved against."""
-        return self.path.parent
 
 
 def _is_int(checker, instance) -> bool:
@@ -87,26 +50,52 @@ def schema_issues(source: SpecSource) -> list[SpecIssue]:
     return issues
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read, validate and resolve a spec file.
+def load_spec(source: str | Path | Mapping, base_dir: str | Path | None = None, *,
+              file: str | None = None) -> Spec:
+    """Read, validate and resolve a spec: a YAML file, or a mapping with the same content.
+
+    Args:
+        source: the spec file's path, or the spec as a mapping (``{"name": ..., ...}``).
+        base_dir: for a mapping, the folder relative data and preset paths resolve against
+            (default: the working folder); ignored for a file (its own folder is used).
+        file: the name errors show for a mapping (default ``<dict>``).
+
+    Returns:
+        The read-only :class:`~specc.loader.spec.Spec`.
 
     Raises:
-        UsageError: the file cannot be read.
-        SpecError: with every problem found (YAML, schema, semantic), sorted by position.
+        UsageError: the file cannot be read; ``source`` is neither a path nor a mapping.
+        SpecError: with every problem found (YAML, schema, semantic), sorted by position;
+            for a mapping, positions refer to its YAML dump.
     """
     from specc.loader.semantic import semantic_issues
-    source = read_spec(path)
-    issues = source.issues + schema_issues(source)
-    resolved = fill_defaults(load_schema(), source.data) if isinstance(source.data, dict) else None
+    if isinstance(source, Mapping):
+        import yaml
+        from specc.loader.spec import thaw
+        name = file or "<dict>"
+        try:
+            text = yaml.safe_dump(thaw(source), sort_keys=False, allow_unicode=True)
+        except yaml.YAMLError as e:
+            raise UsageError(f"{name}: the spec mapping holds a value YAML cannot represent "
+                             f"({str(e).splitlines()[0]})") from None
+        parsed = parse_spec(text, name)
+        path, folder = Path(name), Path(base_dir) if base_dir is not None else Path(".")
+    elif isinstance(source, str | Path):
+        parsed = read_spec(source)
+        path, folder = Path(source), None
+    else:
+        raise UsageError(f"a spec is a file path or a mapping, not {type(source).__name__}")
+    issues = parsed.issues + schema_issues(parsed)
+    resolved = fill_defaults(load_schema(), parsed.data) if isinstance(parsed.data, dict) else None
     if resolved is not None:
         bad = {i.path.split(".")[1].split("[")[0] for i in issues if i.path != "$"}
         if any(i.path == "$" for i in issues):
             bad.add("*")
-        issues += semantic_issues(source, resolved, bad)
+        issues += semantic_issues(parsed, resolved, bad, folder)
     if issues:
         raise SpecError(_dedupe(issues))
     from specc.loader.resolve import resolve_kind
-    return Spec(Path(path), source.data, resolve_kind(resolved, source.data), source.text)
+    return Spec(path, parsed.data, resolve_kind(resolved, parsed.data), parsed.text, folder)
 
 
 def _dedupe(issues: list[SpecIssue]) -> list[SpecIssue]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from specc.runtime.quiet import import_keras
+from specc.core.quiet import import_keras
 
 ENCODE_BATCH = 2048
 """Texts vectorized per call (bounds the dense intermediate: batch x longest text)."""
@@ -99,12 +99,26 @@ class TextEncoder:
         self._layer = self._vectorizer(vocabulary=list(vocab[2:]))
         return self
 
-    def _vectorizer(self, **kwargs):
-        """The ``keras.layers.TextVectorization`` these settings describe (ragged int ids)."""
+    def _vectorizer(self, ragged: bool = True, **kwargs):
+        """The ``keras.layers.TextVectorization`` these settings describe (int ids; ragged,
+        or right-padded with 0 to the batch's longest text)."""
         keras = import_keras()
         return keras.layers.TextVectorization(
             max_tokens=self.num_words, standardize=self.standardize, split=self.split,
-            output_mode="int", ragged=True, **kwargs)
+            output_mode="int", ragged=ragged, **kwargs)
+
+    def string_model(self, name: str = "text_to_ids"):
+        """A Keras model: a batch of raw strings ``(batch,)`` -> the int32 ids
+        ``(batch, max_len)`` :meth:`encode` gives (``TextVectorization`` with the fitted
+        vocabulary, then :class:`~specc.preprocessing.padding.PadSequences`). TensorFlow
+        backend only (string tensors)."""
+        from specc.preprocessing.padding import PadSequences
+        keras = import_keras()
+        texts = keras.Input(shape=(), dtype="string", name="texts")
+        ids = self._vectorizer(ragged=False, vocabulary=list(self.vocabulary[2:]))(texts)
+        ids = PadSequences(self.max_len, self.padding, self.truncating,
+                           drop_oov=self.oov_token is None)(ids)
+        return keras.Model(texts, ids, name=name)
 
     def settings(self) -> dict:
         """Everything that decides the ids besides the training texts (a cache key part)."""
@@ -122,7 +136,7 @@ class TextEncoder:
 
     def save(self, folder: Path) -> None:
         """Write ``vocab.txt`` (one token per line; line ``i`` is id ``i``) and ``tokenizer.json``."""
-        from specc.runtime.rundir import write_text
+        from specc.core.files import write_text
         write_text(folder / "vocab.txt", "\n".join(self.vocabulary) + "\n")
         config = {**self.settings(), "vocabulary_size": len(self.vocabulary)}
         write_text(folder / "tokenizer.json", json.dumps(config, indent=2) + "\n")

@@ -46,7 +46,7 @@ def learn_wordpiece(texts: list[str], vocabulary_size: int, lowercase: bool) -> 
 
 def store_dir() -> Path:
     """Where named vocabularies live: ``$SPECC_CACHE_DIR/vocabularies``."""
-    from specc.runtime.cache import cache_dir
+    from specc.core.cache import cache_dir
     return cache_dir() / "vocabularies"
 
 
@@ -58,7 +58,7 @@ def stored_names() -> list[str]:
 
 def save_named(name: str, vocabulary: list[str], info: dict) -> Path:
     """Store ``vocabulary`` under ``name`` (replacing an older one); returns its folder."""
-    from specc.runtime.rundir import write_text
+    from specc.core.files import write_text
     folder = store_dir() / name
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -111,7 +111,7 @@ class LearnedWordPieceEncoder(WordPieceEncoder):
             self._vocabulary(vocab)
 
     def _vocabulary(self, vocab: list[str]) -> "LearnedWordPieceEncoder":
-        from specc.runtime.quiet import import_keras_hub
+        from specc.core.quiet import import_keras_hub
         self._use(import_keras_hub().models.BertTokenizer(vocabulary=list(vocab),
                                                           lowercase=self.lowercase))
         return self
@@ -136,7 +136,7 @@ class LearnedWordPieceEncoder(WordPieceEncoder):
     def settings(self) -> dict:
         """What decides the ids besides the training texts: the learning settings, or the
         reused vocabulary's content; max_len."""
-        from specc.runtime.cache import cache_key
+        from specc.core.cache import cache_key
         source = (self.wordpiece if self.learnt else
                   {"reused": cache_key(vocabulary=self.vocabulary())})
         return {"kind": "wordpiece-learnt", "lowercase": self.lowercase, "source": source,

@@ -34,7 +34,7 @@ class WordPieceEncoder:
         Raises:
             PresetError: the preset cannot be found.
         """
-        from specc.runtime.quiet import import_keras_hub
+        from specc.core.quiet import import_keras_hub
         keras_hub = import_keras_hub()
         self.preset, self.max_len = preset, max_len
         self.folder = resolve_preset(preset, base_dir)
@@ -43,7 +43,7 @@ class WordPieceEncoder:
 
     def _use(self, tokenizer) -> None:
         """Encode with the keras-hub ``BertTokenizer`` ``tokenizer`` from now on."""
-        from specc.runtime.quiet import import_keras_hub
+        from specc.core.quiet import import_keras_hub
         self.tokenizer = tokenizer
         self.packer = import_keras_hub().models.BertTextClassifierPreprocessor(
             tokenizer=tokenizer, sequence_length=self.max_len)
@@ -58,6 +58,36 @@ class WordPieceEncoder:
             from specc.preprocessing.vocabulary import LearnedWordPieceEncoder
             return LearnedWordPieceEncoder(tokenizer["wordpiece"], max_len)
         return cls(tokenizer["preset"], max_len, base_dir)
+
+    @classmethod
+    def load(cls, folder: Path | str) -> "WordPieceEncoder":
+        """The encoder a run folder's ``vocab.txt`` + ``tokenizer.json`` describe (written by
+        :meth:`save`): keras-hub's ``BertTokenizer`` on that vocabulary with the saved
+        casing and ``max_len``; the preset folder the run was trained from is not needed.
+
+        Raises:
+            KeyError, ValueError, OSError: a missing or malformed file (the caller turns
+                them into one-line errors).
+        """
+        from specc.core.quiet import import_keras_hub
+        folder = Path(folder)
+        config = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+        vocab = (folder / "vocab.txt").read_text(encoding="utf-8").split("\n")
+        vocab = vocab[:int(config["vocabulary_size"])]
+        enc = cls.__new__(cls)
+        enc.preset, enc.folder, enc.config = config.get("preset"), None, None
+        enc.max_len, enc.lowercase = int(config["max_len"]), bool(config["lowercase"])
+        enc._use(import_keras_hub().models.BertTokenizer(vocabulary=vocab,
+                                                         lowercase=enc.lowercase))
+        return enc
+
+    def string_model(self, name: str = "text_to_ids"):
+        """A Keras model: a batch of raw strings ``(batch,)`` -> the three int32 BERT
+        inputs ``(batch, max_len)`` (keras-hub's ``BertTextClassifierPreprocessor``)."""
+        from specc.core.quiet import import_keras
+        keras = import_keras()
+        texts = keras.Input(shape=(), dtype="string", name="texts")
+        return keras.Model(texts, self.packer(texts), name=name)
 
     def fit(self, texts) -> "WordPieceEncoder":
         """No-op (the vocabulary is fixed by the preset); returns self."""
@@ -77,7 +107,7 @@ class WordPieceEncoder:
 
     def settings(self) -> dict:
         """Everything that decides the ids (a cache key part): the preset's files, max_len."""
-        from specc.runtime.cache import folder_digest
+        from specc.core.cache import folder_digest
         return {"kind": "wordpiece", "preset": folder_digest(str(self.folder)),
                 "max_len": self.max_len}
 
@@ -102,7 +132,7 @@ class WordPieceEncoder:
     def save(self, folder: Path | str) -> None:
         """Write ``vocab.txt`` (line ``i`` is id ``i``) and ``tokenizer.json``
         (:meth:`tokenizer_config`)."""
-        from specc.runtime.rundir import write_text
+        from specc.core.files import write_text
         folder = Path(folder)
         write_text(folder / "vocab.txt", "\n".join(self.vocabulary()) + "\n")
         write_text(folder / "tokenizer.json", json.dumps(self.tokenizer_config(), indent=2) + "\n")

@@ -26,7 +26,7 @@ def render_html_report(context: dict, folder: Path, digits: int = 4) -> str:
 
 def write_html_report(folder: Path, context: dict, digits: int = 4) -> Path:
     """Render :func:`render_html_report` into ``folder/report.html`` (atomically)."""
-    from specc.runtime.rundir import write_text
+    from specc.core.files import write_text
     path = Path(folder) / "report.html"
     write_text(path, render_html_report(context, folder, digits))
     return path

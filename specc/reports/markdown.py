@@ -23,7 +23,7 @@ def render_report(context: dict, digits: int = 4) -> str:
 
 def write_report(folder: Path, context: dict, digits: int = 4) -> Path:
     """Render :func:`render_report` into ``folder/report.md`` (atomically)."""
-    from specc.runtime.rundir import write_text
+    from specc.core.files import write_text
     path = Path(folder) / "report.md"
     write_text(path, render_report(context, digits))
     return path

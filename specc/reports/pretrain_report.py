@@ -8,7 +8,7 @@ import yaml
 
 from specc.reports.plots import plot_history
 from specc.reports.templating import environment
-from specc.runtime.rundir import write_text
+from specc.core.files import write_text
 
 
 def plot_mlm_curve(curve: list[dict], path: Path) -> Path:

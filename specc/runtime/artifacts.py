@@ -12,7 +12,7 @@ import numpy as np
 
 from specc.reports import runfiles
 from specc.reports.metrics import confidence
-from specc.runtime.rundir import write_bytes, write_text
+from specc.core.files import write_bytes, write_text
 
 MAX_TEXT_CHARS = 600
 

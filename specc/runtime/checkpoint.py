@@ -25,7 +25,7 @@ from pathlib import Path
 import keras
 
 from specc.errors import RunError
-from specc.runtime.rundir import write_text
+from specc.core.files import write_text
 
 DIR = "checkpoint"
 STATE = "state.json"

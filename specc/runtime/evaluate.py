@@ -24,7 +24,7 @@ def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, task: str, loss_name
              class_names: list[str] | None,
              batch_size: int, plan=None) -> tuple[dict, np.ndarray, np.ndarray]:
     """Test metrics and raw model outputs, from one prediction pass (in length-sorted
-    batches when ``plan`` buckets, :func:`specc.runtime.batching.predict`; outputs are in
+    batches when ``plan`` buckets, :func:`specc.compiler.batching.predict`; outputs are in
     the test split's order either way).
 
     Returns:
@@ -33,7 +33,7 @@ def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, task: str, loss_name
         :func:`~specc.reports.metrics.regression_metrics`; ``scores`` is the model output,
         ``(n, 1)`` or ``(n, n_classes)``; ``predicted`` the class ids (or values) ``(n,)``.
     """
-    from specc.runtime.batching import Batching, predict
+    from specc.compiler.batching import Batching, predict
     scores = predict(model, x_test, batch_size, plan or Batching())
     if task == "regression":
         predicted = np.asarray(scores, dtype="float64").reshape(-1)

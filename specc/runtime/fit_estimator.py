@@ -6,12 +6,11 @@ the test split is scored once. The loss is the one that fits the estimator's out
 log loss of ``predict_proba`` (LogisticRegression), hinge loss of
 ``decision_function`` margins (LinearSVC, RidgeClassifier), mean squared error for
 regression (scikit-learn ``log_loss``, ``hinge_loss``, ``mean_squared_error``).
-The fitted pipeline is saved with joblib as ``model.joblib``.
+The fitted pipeline is saved with skops as ``model.skops`` (:mod:`specc.runtime.safe_load`).
 """
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
@@ -19,10 +18,12 @@ import numpy as np
 from sklearn import metrics as skm
 
 from specc.compiler.estimators import ESTIMATORS, estimator_entry
+from specc.compiler.kinds import MODEL_KINDS
 from specc.reports.metrics import classification_metrics, regression_metrics
-from specc.runtime.cache import cache_dir
+from specc.core.cache import cache_dir
 from specc.runtime.fitted import Fitted
 from specc.runtime.prepare import Prepared
+from specc.runtime.safe_load import save_pipeline
 
 
 def scores_of(pipeline, texts, how: str) -> np.ndarray:
@@ -69,7 +70,7 @@ def param_counts(pipeline) -> dict:
     return {"total": trained + frozen, "trainable": trained, "non_trainable": frozen}
 
 
-def fit_estimator(spec, prep: Prepared, folder: Path, log=print) -> Fitted:
+def fit_estimator(spec, prep: Prepared, folder: Path, *, log=print, **_) -> Fitted:
     """Fit the pipeline of ``spec`` on ``prep``; score validation and test; save it."""
     from specc.compiler.pipeline import build_pipeline, describe_pipeline
     pipeline = build_pipeline(spec)
@@ -96,7 +97,7 @@ def fit_estimator(spec, prep: Prepared, folder: Path, log=print) -> Fitted:
     est = pipeline.named_steps["estimator"]
     if getattr(est, "n_iter_", None) is not None:  # iterative solvers only
         extra["n_iter"] = int(np.max(est.n_iter_))
-    save_pipeline(pipeline, folder / "model.joblib")
+    save_pipeline(pipeline, folder / MODEL_KINDS["estimator"].model_file)
     return Fitted(history, describe_pipeline(pipeline), {"loss": test_row["loss"], **result},
                   scores, pred, param_counts(pipeline), train_seconds, extra=extra,
                   represent=representer(pipeline, prep.x_test, spec.resolved["train"]["seed"]))
@@ -115,16 +116,3 @@ def representer(pipeline, texts: list[str], seed: int):
         reduced = TruncatedSVD(n_components=k, random_state=seed).fit_transform(features)
         return reduced, f"tf-idf vectors reduced to {k} dimensions with TruncatedSVD"
     return represent
-
-
-def save_pipeline(pipeline, path: Path) -> None:
-    """Write the fitted pipeline with joblib, atomically (TfidfVectorizer's ``stop_words_``,
-    which only lists discarded terms, is dropped first to keep the file small)."""
-    import joblib
-    from specc.runtime.rundir import write_bytes
-    features = pipeline.named_steps["features"]
-    if hasattr(features, "stop_words_"):
-        features.stop_words_ = None
-    buf = io.BytesIO()
-    joblib.dump(pipeline, buf)
-    write_bytes(path, buf.getvalue())

@@ -20,16 +20,13 @@ import keras
 import numpy as np
 
 from specc.compiler.optimizers import build_optimizer
+from specc.compiler.tasks import get_task
+from specc.loader.semantic import is_series
 from specc.errors import RunError
 from specc.runtime.evaluate import evaluate
 from specc.runtime.fitted import Fitted
 from specc.runtime.prepare import Prepared
-from specc.runtime.rundir import save_model
-
-LOSSES = {"binary": ("binary_crossentropy", ["accuracy"]),
-          "multiclass": ("sparse_categorical_crossentropy", ["accuracy"]),
-          "regression": ("mse", ["mae"])}
-
+from specc.core.files import save_model
 
 def callbacks(train: dict, folder: Path) -> list:
     """EarlyStopping, best-epoch ModelCheckpoint (``best.keras``) and TensorBoard (logs in
@@ -109,7 +106,7 @@ def representer(model, spec, x_test, batch_size: int, plan=None):
     """``represent(idx)`` for :class:`~specc.runtime.fitted.Fitted`: the input of the output
     layer ``head`` for test rows ``idx`` — the last hidden layer's output, or for BERT the
     pooled backbone vector (plus any layers after it). ``plan``: the run's
-    :class:`~specc.runtime.batching.Batching` (length-sorted batches when bucketing)."""
+    :class:`~specc.compiler.batching.Batching` (length-sorted batches when bucketing)."""
     head_in = model.get_layer("head").input
     sub = keras.Model(model.inputs, head_in)
     pooling = spec.resolved["model"].get("pooling")
@@ -120,7 +117,7 @@ def representer(model, spec, x_test, batch_size: int, plan=None):
         what = "the last hidden layer's output"
 
     def represent(idx):
-        from specc.runtime.batching import Batching, predict
+        from specc.compiler.batching import Batching, predict
         from specc.runtime.prepare import take
         vectors = predict(sub, take(x_test, idx), batch_size, plan or Batching())
         return vectors.reshape(len(idx), -1), f"{what}, {head_in.shape[-1]} values (input of the output layer)"
@@ -134,45 +131,45 @@ def n_examples(x) -> int:
 
 def compiled_model(spec, prep: Prepared, options):
     """The Keras model of ``spec``, compiled as specc trains it: the task's loss and
-    metrics (:data:`LOSSES`), the spec's optimizer with its schedule sized to the steps
+    metrics (:data:`specc.compiler.tasks.TASKS`), the spec's optimizer with its schedule sized to the steps
     of ``train.epochs`` epochs over ``prep.x_train``, and ``options``
     (:class:`~specc.runtime.options.RunOptions`: mixed precision, XLA)."""
     from specc.compiler.model import compile_spec
-    from specc.runtime.batching import steps_per_epoch
+    from specc.compiler.batching import steps_per_epoch
     train = spec.resolved["train"]
     n_classes = len(prep.class_names) if prep.class_names else None
     model = compile_spec(spec, n_classes=n_classes, mixed_precision=options.mixed_precision)
-    loss, metrics = LOSSES[spec.task]
+    task = get_task(spec.task)
     steps = steps_per_epoch(n_examples(prep.x_train), train["batch_size"]) * train["epochs"]
-    model.compile(optimizer=build_optimizer(train["optimizer"], steps), loss=loss,
-                  metrics=metrics, jit_compile=options.jit_compile)
+    model.compile(optimizer=build_optimizer(train["optimizer"], steps), loss=task.loss,
+                  metrics=list(task.metrics), jit_compile=options.jit_compile)
     return model
 
 
-def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
-              resume: dict | None = None, gpus: int = 0) -> Fitted:
+def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None, gpus: int = 0,
+              log=print) -> Fitted:
     """Build, compile, fit and evaluate the Keras model of ``spec``; save it in ``folder``.
 
-    Batches come from :mod:`specc.runtime.batching` (tf.data; length bucketing, XLA and
+    Batches come from :mod:`specc.compiler.batching` (tf.data; length bucketing, XLA and
     mixed precision as :func:`specc.runtime.options.run_options` resolves them for a
     machine with ``gpus`` GPUs). Every epoch is checkpointed
     (:mod:`specc.runtime.checkpoint`; the caller removes the checkpoint once the run is
     written); ``resume`` is a saved checkpoint state to continue from
-    (``specc train --resume``).
+    (``specc train --resume``). Series windows are kept in order (not shuffled).
 
     Raises:
         RunError: the loss became NaN/inf; a checkpoint cannot be written.
         Interrupted: Ctrl-C; the message says which epoch can be resumed.
     """
     from specc.runtime import checkpoint
-    from specc.runtime.batching import eval_dataset, steps_per_epoch, train_dataset
+    from specc.compiler.batching import eval_dataset, steps_per_epoch, train_dataset
     from specc.runtime.options import run_options
     train = spec.resolved["train"]
     options = run_options(spec.resolved, spec.kind, gpus)
     done = resume["epoch"] if resume else 0
     keras.utils.set_random_seed(train["seed"] + done)  # a resumed run draws new batches
     model = compiled_model(spec, prep, options)
-    loss = LOSSES[spec.task][0]
+    loss = get_task(spec.task).loss
     # With cls/mean pooling BERT's pooler is off the loss path; Keras warns once that it
     # gets no gradients. That is expected, so that one warning is silenced.
     warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables "
@@ -184,7 +181,7 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, shuffle: bool = True,
                                        (resume or {}).get("train_seconds", 0.0))
     plan, batch_size = options.batching, train["batch_size"]
     batches = train_dataset(prep.x_train, prep.y_train, batch_size, seed=train["seed"] + done,
-                            shuffle=shuffle, plan=plan)
+                            shuffle=not is_series(spec.resolved), plan=plan)
     validation, _ = eval_dataset(prep.x_val, prep.y_val, batch_size, plan)
     t1 = time.perf_counter()
     try:

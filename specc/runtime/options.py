@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from specc.compiler.lengths import uses_bucketing
 from specc.loader.semantic import is_series
-from specc.runtime.batching import Batching
+from specc.compiler.batching import Batching
 
 JIT_LENGTH_MULTIPLE = 32
 """With XLA and bucketing, batch lengths are rounded up to a multiple of this, so XLA
@@ -27,7 +27,7 @@ class RunOptions:
     """Resolved runtime options of a Keras run.
 
     Attributes:
-        batching: the input pipeline's :class:`~specc.runtime.batching.Batching`.
+        batching: the input pipeline's :class:`~specc.compiler.batching.Batching`.
         jit_compile: ``True``, ``False`` or ``"auto"`` for ``model.compile``.
         mixed_precision: build the model under the ``mixed_float16`` policy.
     """

@@ -139,7 +139,7 @@ def encode_splits(encoder, texts: tuple, use_cache: bool = True) -> tuple[tuple,
     texts, then every split encoded.
 
     With ``use_cache`` the result (and the encoder's fitted state) is kept in the cache
-    (:func:`specc.runtime.cache.cached_arrays`, kind ``prepared``) under a SHA-256 of the
+    (:func:`specc.core.cache.cached_arrays`, kind ``prepared``) under a SHA-256 of the
     three splits' texts and the encoder's settings, so a second run of the spec, or of a
     spec that differs only outside data/preprocessing, skips fitting and encoding.
     ``cache_hit`` is None when the cache is off.
@@ -156,7 +156,7 @@ def encode_splits(encoder, texts: tuple, use_cache: bool = True) -> tuple[tuple,
     if not use_cache:
         arrays, hit = compute(), None
     else:
-        from specc.runtime.cache import cache_key, cached_arrays, texts_digest
+        from specc.core.cache import cache_key, cached_arrays, texts_digest
         key = cache_key(encoder=encoder.settings(), version=CACHE_VERSION,
                         **{split: texts_digest(part) for split, part in zip(SPLITS, texts)})
         arrays, hit = cached_arrays("prepared", key, compute)

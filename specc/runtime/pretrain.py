@@ -7,7 +7,7 @@ packed as ``[CLS] tokens [SEP]`` + padding. Every batch is masked anew (dynamic 
 Liu et al. 2019, RoBERTa, Sec. 4.1) by keras-hub's ``MaskedLMMaskGenerator`` inside the
 tf.data pipeline; the validation texts are masked once, so every evaluation scores the
 same predictions. Batches are length-bucketed (padding is masked, so this changes speed,
-not results; :mod:`specc.runtime.batching`).
+not results; :mod:`specc.compiler.batching`).
 
 The MLM accuracy curve: each pass over the training texts is cut into
 :data:`EVALUATIONS_PER_PASS` Keras epochs, each ending with a validation pass, so
@@ -33,7 +33,8 @@ import numpy as np
 import yaml
 
 from specc.errors import RunError, SpeccError
-from specc.runtime.rundir import create_run_dir, default_run_dir, write_text
+from specc.core.files import write_text
+from specc.runtime.rundir import create_run_dir, default_run_dir
 
 EVALUATIONS_PER_PASS = 4
 """Points of the MLM accuracy curve per pass over the training texts."""
@@ -62,7 +63,7 @@ def masked_batches(x: dict, masker, batch_size: int, seed: int, plan):
     each batch length-trimmed (``plan``) then masked anew."""
     import tensorflow as tf
 
-    from specc.runtime.batching import train_dataset
+    from specc.compiler.batching import train_dataset
     dummy = np.zeros(len(x["token_ids"]), "int32")
     return train_dataset(x, dummy, batch_size, seed=seed, plan=plan).map(
         lambda xb, _y: _mlm_example(xb, masker), num_parallel_calls=tf.data.AUTOTUNE)
@@ -104,7 +105,7 @@ def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
     from specc.compiler.masked_lm import build_masked_lm, mask_generator, masked_lm_backbone
     from specc.compiler.optimizers import build_optimizer
     from specc.data import load_dataset
-    from specc.runtime.batching import steps_per_epoch
+    from specc.compiler.batching import steps_per_epoch
     from specc.runtime.device import describe_device, gpu_count
     from specc.runtime.fit_keras import NanGuard, model_summary, nan_error, param_counts
     from specc.runtime.options import run_options

@@ -10,7 +10,6 @@ This is the "1x to 5x data" experiment of the tutorials.
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -45,7 +44,8 @@ def learning_curve(spec, fractions: list[float], out: str | None = None, log=pri
     from specc.reports.compare import compare_runs
     from specc.reports.render import Plot
     from specc.reports.runfiles import read_metrics
-    from specc.runtime.rundir import create_run_dir, default_run_dir, write_text
+    from specc.core.files import write_text
+    from specc.runtime.rundir import create_run_dir, default_run_dir
     from specc.runtime.train import train_spec
     if spec.task == "regression":
         raise UsageError("--train-fraction draws test accuracy and F1: it needs a binary or "
@@ -54,7 +54,7 @@ def learning_curve(spec, fractions: list[float], out: str | None = None, log=pri
     points, runs = [], []
     for f in fractions:
         log(f"--- training fraction {f:g} ---")
-        run = train_spec(copy.deepcopy(spec), out=root / f"fraction-{f:g}", log=log,
+        run = train_spec(spec, out=root / f"fraction-{f:g}", log=log,
                          train_fraction=f)
         m = read_metrics(run)
         runs.append(run)

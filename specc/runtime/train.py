@@ -2,7 +2,7 @@
 
 The run folder is the same for every model kind: ``spec.yaml`` (the resolved spec) and
 ``spec.source.yaml`` (as written), the tokenizer's ``vocab.txt``/``tokenizer.json``,
-``summary.txt``, ``history.csv``, the model (``model.keras``, or ``model.joblib`` for
+``summary.txt``, ``history.csv``, the model (``model.keras``, or ``model.skops`` for
 scikit-learn), the per-example files of :mod:`specc.runtime.artifacts`, ``report.md``,
 ``report.html``, plots, and ``metrics.json`` last (its presence marks a finished run). Fitting is
 :mod:`specc.runtime.fit_keras` (kinds keras, bert) or
@@ -23,13 +23,13 @@ import yaml
 
 from specc.data import load_dataset
 from specc.errors import RunError, SpeccError, UsageError
-from specc.loader.semantic import is_series
 from specc.reports.metrics import ranking_metrics
 from specc.reports.render import render_run
 from specc.runtime.artifacts import write_artifacts
 from specc.runtime.device import describe_device, gpu_count
 from specc.runtime.prepare import prepare
-from specc.runtime.rundir import create_run_dir, default_run_dir, write_text
+from specc.core.files import write_text
+from specc.runtime.rundir import create_run_dir, default_run_dir
 
 
 RUN_FILE = "run.json"
@@ -75,7 +75,7 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
         write_text(folder / RUN_FILE, json.dumps({"spec_file": str(Path(spec.path).resolve()),
                                                   "train_fraction": train_fraction}) + "\n")
     (folder / "error.txt").unlink(missing_ok=True)
-    write_text(folder / "spec.yaml", yaml.safe_dump(resolved, sort_keys=False))
+    write_text(folder / "spec.yaml", yaml.safe_dump(spec.to_dict(), sort_keys=False))
     cached = ", token ids from the preprocessing cache" if prep.cache_hit else ""
     log(f"data: {dataset.source}; train {len(prep.y_train)}, validation {len(prep.y_val)}, "
         f"test {len(prep.y_test)} ({prep_seconds:.1f} s{cached})")
@@ -85,13 +85,8 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
     device = describe_device()
     log(f"device: {device}")
     try:
-        if spec.kind == "estimator":
-            from specc.runtime.fit_estimator import fit_estimator
-            fitted = fit_estimator(spec, prep, folder, log)
-        else:
-            from specc.runtime.fit_keras import fit_keras
-            fitted = fit_keras(spec, prep, folder, shuffle=not is_series(resolved),
-                               resume=resume, gpus=gpu_count())
+        fitted = spec.model_kind.fit(spec, prep, folder, log=log, resume=resume,
+                                     gpus=gpu_count())
         metrics_doc = _results(spec, dataset, prep, fitted, prep_seconds, device)
         write_text(folder / "summary.txt", fitted.summary + "\n")
         write_history(folder, fitted.history)
@@ -160,7 +155,7 @@ def resume_run(folder: str | Path, log=print) -> Path:
     if ignore_epochs != {**saved, "train": {**saved["train"], "epochs": None}}:
         raise UsageError(f"{started['spec_file']} changed since the run in {folder} started; "
                          "resume needs the same spec (start a new run instead)")
-    spec.resolved = saved
+    spec = spec.replace({"train.epochs": saved["train"]["epochs"]})
     return train_spec(spec, out=folder, log=log, train_fraction=started["train_fraction"],
                       resume=state)
 

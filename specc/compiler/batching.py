@@ -1,6 +1,6 @@
 """tf.data input pipelines for ``model.fit``, ``evaluate`` and ``predict``, with length bucketing.
 
-Every pipeline starts from the padded arrays of :mod:`specc.runtime.prepare`
+Every pipeline starts from the padded arrays of :mod:`specc.runtime.prepare` (or :mod:`specc.run` for prediction)
 (``(n, max_len)`` int32 token ids, or BERT's dict of three such arrays), caches the
 slices, shuffles with the run's seed, batches and prefetches, all inside tf.data (no
 Python work per batch; https://www.tensorflow.org/guide/data_performance).

@@ -3,10 +3,10 @@
 The "DistilBERT + LogisticRegression" recipe (Alammar, *A Visual Guide to Using BERT
 for the First Time*, 2019): tokenize each sentence with the backbone's WordPiece
 tokenizer, run the frozen backbone once (in length-bucketed batches,
-:mod:`specc.runtime.batching`), keep one vector per sentence ([CLS], the mean
+:mod:`specc.compiler.batching`), keep one vector per sentence ([CLS], the mean
 over real tokens, or BERT's pooler; see :func:`specc.compiler.bert.pool`), and fit a
 scikit-learn estimator on those vectors. Vectors are cached by a hash of the texts,
-the preset's files and the settings (:mod:`specc.runtime.cache`), so a second run, or
+the preset's files and the settings (:mod:`specc.core.cache`), so a second run, or
 another estimator on the same features, skips the backbone.
 """
 
@@ -49,7 +49,7 @@ class BertFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         """Vectors of the texts ``X`` (from the cache when the same texts were seen)."""
         from specc.compiler.backbones import resolve_preset
-        from specc.runtime.cache import cache_key, cached_array, folder_digest, texts_digest
+        from specc.core.cache import cache_key, cached_array, folder_digest, texts_digest
         texts = [str(t) for t in X]
         folder = resolve_preset(self.preset, self.base_dir)
         key = cache_key(texts=texts_digest(texts), preset=folder_digest(str(folder)),
@@ -79,7 +79,7 @@ class BertFeatures(TransformerMixin, BaseEstimator):
         encoder, model, _ = self._network()
         if not texts:
             return np.zeros((0, int(model.output.shape[-1])), "float32")
-        from specc.runtime.batching import Batching, predict
+        from specc.compiler.batching import Batching, predict
         x = encoder.encode(texts)
         # length-sorted batches, each cut to its longest sentence: padding is masked, so
         # the vectors are those of max_len padding, for less work

@@ -1,0 +1,140 @@
+"""``specc export``: a trained run as a portable model that takes raw strings.
+
+* ``keras`` (Keras stacks and BERT): one ``.keras`` file whose input is a batch of
+  strings ``(batch,)`` and whose output is the class probabilities ``(batch, n_classes)``
+  float32 (regression: ``(batch, 1)``): the run's tokenizer (the fitted
+  ``TextVectorization`` vocabulary plus :class:`~specc.preprocessing.padding.PadSequences`
+  for the exact ``pre``/``post`` semantics, or keras-hub's BERT preprocessor) in front of
+  the trained model. A sidecar ``<file>.json`` holds the class names, the task and the
+  resolved spec. It loads with ``keras.saving.load_model(path, safe_mode=True)`` once
+  ``specc.preprocessing.padding`` (or keras-hub, for BERT) is imported.
+* ``saved_model`` (Keras stacks and BERT, TensorFlow backend): a TensorFlow SavedModel
+  (``keras.export.ExportArchive``) whose ``serving_default`` signature takes a 1-D
+  ``tf.string`` tensor ``texts`` and returns ``label`` (tf.string class names) and
+  ``probabilities`` (float32 ``(batch, n_classes)``); regression returns ``prediction``.
+  A Keras-stack export loads with only TensorFlow (``tf.saved_model.load``), so TF Serving
+  can serve it; a BERT export uses TensorFlow Text's WordPiece ops, so its loader must
+  ``import tensorflow_text`` first.
+* scikit-learn runs (either format name): the fitted pipeline as ``.skops`` whose
+  ``predict`` returns class names (its estimator's ``classes_`` are the names).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from specc.core.files import write_text
+from specc.errors import RunError, UsageError
+
+FORMATS = ("keras", "saved_model")
+
+
+def default_path(run, fmt: str) -> Path:
+    """``RUN_DIR/export/<name>.keras`` / ``<name>.skops`` or the folder
+    ``RUN_DIR/export/saved_model``."""
+    if run.spec.kind == "estimator":
+        return run.folder / "export" / f"{run.name}.skops"
+    return run.folder / "export" / (f"{run.name}.keras" if fmt == "keras" else "saved_model")
+
+
+def export_run(run, fmt: str = "keras", out: str | Path | None = None) -> Path:
+    """Write ``run`` (a :class:`specc.api.Run`) as ``fmt`` (see module docstring) to ``out``.
+
+    Returns:
+        The path written.
+
+    Raises:
+        UsageError: an unknown format, a series run, ``out`` already exists, or a
+            ``.keras`` path without that suffix.
+        RunError: the export cannot be written.
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    out = Path(out) if out is not None else default_path(run, fmt)
+    if out.exists():
+        raise UsageError(f"{out} already exists; choose another --out or remove it")
+    predictor = run.predictor
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunError(f"cannot create {out.parent}: {e.strerror or e}") from None
+    if run.spec.kind == "estimator":
+        return _export_pipeline(run, predictor, out)
+    if fmt == "keras" and out.suffix != ".keras":
+        raise UsageError(f"--out {out}: a Keras export's file name must end in .keras")
+    model = string_model(run, predictor)
+    if fmt == "keras":
+        from specc.core.files import save_model
+        save_model(model, out)
+        write_text(out.with_name(out.name + ".json"), json.dumps(
+            {"task": run.task, "class_names": run.class_names, "spec": run.spec.to_dict()},
+            indent=2) + "\n")
+        return out
+    return _export_saved_model(run, model, out)
+
+
+def string_model(run, predictor):
+    """Keras model: strings ``(batch,)`` -> the run's model outputs as probabilities
+    ``(batch, n_classes)`` (binary sigmoids become two columns) or values ``(batch, 1)``."""
+    from specc.core.quiet import import_keras
+    keras = import_keras()
+    if keras.backend.backend() != "tensorflow":
+        raise UsageError("exporting a model that takes strings needs the TensorFlow backend "
+                         "(KERAS_BACKEND=tensorflow)")
+    pre = predictor.encoder.string_model()
+    texts = keras.Input(shape=(), dtype="string", name="texts")
+    outputs = predictor.model(pre(texts))
+    if run.task == "binary":
+        outputs = keras.layers.Concatenate(name="probabilities")(
+            [keras.ops.subtract(1.0, outputs), outputs])
+    return keras.Model(texts, outputs, name=f"{run.name}_text")
+
+
+def _export_saved_model(run, model, out: Path) -> Path:
+    """The SavedModel of ``model`` with the ``serving_default`` signature (module doc);
+    written to a temporary folder beside ``out``, then renamed."""
+    import tensorflow as tf
+    from specc.core.quiet import import_keras
+    keras = import_keras()
+    names = tf.constant(run.class_names or [], dtype=tf.string)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+
+    def serve(texts):
+        outputs = tf.cast(model(texts), tf.float32)
+        if run.class_names is None:
+            return {"prediction": tf.reshape(outputs, [-1])}
+        return {"label": tf.gather(names, tf.argmax(outputs, axis=1)), "probabilities": outputs}
+
+    archive.add_endpoint("serving_default", serve,
+                         input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        archive.write_out(str(tmp / "model"), verbose=False)
+        os.replace(tmp / "model", out)
+    except (OSError, ValueError) as e:
+        raise RunError(f"cannot write the SavedModel {out}: {e}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _export_pipeline(run, predictor, out: Path) -> Path:
+    """The run's pipeline with class names as its estimator's ``classes_`` (``.skops``)."""
+    import copy
+
+    from specc.runtime.safe_load import save_pipeline
+    if out.suffix != ".skops":
+        raise UsageError(f"--out {out}: a scikit-learn export's file name must end in .skops")
+    pipeline = copy.deepcopy(predictor.pipeline)
+    if run.class_names:
+        est = pipeline.named_steps["estimator"]
+        est.classes_ = np.asarray(run.class_names)[np.asarray(est.classes_)]
+    save_pipeline(pipeline, out)
+    return out
