@@ -80,7 +80,7 @@ def bench_validate(repeats: int = 20) -> list[dict]:
 
 def bench_build(repeats: int = 3) -> list[dict]:
     """specc build vs hand-written construction, seconds (median)."""
-    from specc.compiler.backbones import resolve_preset
+    from specc.data.backbones import resolve_preset
     from specc.compiler.model import compile_spec
     from specc.loader.validate import load_spec
     hand = {name: builder for name, (builder, _) in THROUGHPUT.items()}
@@ -137,7 +137,7 @@ def bench_throughput(repeats: int, bert: bool = True) -> list[dict]:
     rows = []
     cases = {name: (lambda b=builder: b(), n) for name, (builder, n) in THROUGHPUT.items()}
     if bert:
-        from specc.compiler.backbones import resolve_preset
+        from specc.data.backbones import resolve_preset
         preset = str(resolve_preset("minilm-l6"))
         cases["sst2_bert_finetune.yaml"] = (lambda: baselines.bert_classifier(preset),
                                             BERT_FINETUNE_N)
@@ -170,7 +170,7 @@ def bench_throughput(repeats: int, bert: bool = True) -> list[dict]:
 
 def bench_features(repeats: int, n: int = 512) -> dict:
     """Frozen BERT mean features (sst2_bert_features_logreg): samples/s, specc vs hand."""
-    from specc.compiler.backbones import resolve_preset
+    from specc.data.backbones import resolve_preset
     from specc.data import load_dataset
     from specc.loader.validate import load_spec
     from specc.preprocessing.wordpiece import WordPieceEncoder

@@ -2,7 +2,7 @@
 
 Functional model: three ``(max_len,)`` int32 inputs (``token_ids``, ``segment_ids``,
 ``padding_mask``, the names keras-hub's BERT preprocessors emit) -> keras-hub
-``BertBackbone`` (weights from a local preset, :mod:`specc.compiler.backbones`) ->
+``BertBackbone`` (weights from a local preset, :mod:`specc.data.backbones`) ->
 pooling to one ``(hidden_dim,)`` vector per sentence -> ``model.layers`` (e.g.
 ``Dropout``) -> the head ``Dense``. This is keras-hub's ``BertTextClassifier``
 (https://keras.io/keras_hub/api/models/bert/bert_text_classifier/) with the pooling
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import keras
 
-from specc.compiler.backbones import resolve_preset
+from specc.data.backbones import resolve_preset
 from specc.compiler.lengths import uses_bucketing
 from specc.compiler.model import apply_layers, output_head
 

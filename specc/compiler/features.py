@@ -22,7 +22,7 @@ class BertFeatures(TransformerMixin, BaseEstimator):
     """Texts -> float32 ``(n_texts, hidden_dim)`` vectors from a frozen ``BertBackbone``.
 
     Args:
-        preset: backbone preset name or folder (:mod:`specc.compiler.backbones`).
+        preset: backbone preset name or folder (:mod:`specc.data.backbones`).
         pooling: ``cls``, ``mean`` or ``pooled``.
         max_len: WordPiece sequence length ([CLS] and [SEP] included).
         batch_size: sentences per backbone call.
@@ -48,7 +48,7 @@ class BertFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         """Vectors of the texts ``X`` (from the cache when the same texts were seen)."""
-        from specc.compiler.backbones import resolve_preset
+        from specc.data.backbones import resolve_preset
         from specc.core.cache import cache_key, cached_array, folder_digest, texts_digest
         texts = [str(t) for t in X]
         folder = resolve_preset(self.preset, self.base_dir)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from specc.compiler.backbones import MASKING_DEFAULTS
+from specc.data.backbones import MASKING_DEFAULTS
 from specc.core.quiet import import_keras_hub
 
 SPECIAL = ("[PAD]", "[CLS]", "[SEP]")
@@ -45,7 +45,7 @@ def masked_lm_backbone(spec: dict, vocabulary_size: int, base_dir: Path | str = 
 
 
 def masking(spec: dict) -> dict:
-    """``model.masking`` with :data:`~specc.compiler.backbones.MASKING_DEFAULTS` filled in
+    """``model.masking`` with :data:`~specc.data.backbones.MASKING_DEFAULTS` filled in
     and ``mask_selection_length`` resolved (default ``ceil(mask_selection_rate x max_len)``):
     the keyword arguments of ``MaskedLMMaskGenerator`` the spec decides."""
     out = {**MASKING_DEFAULTS, **(spec["model"].get("masking") or {})}

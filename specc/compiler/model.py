@@ -91,7 +91,7 @@ def output_head(x, spec: dict, n_classes: int | None, file: str = "<spec>"):
 
 def _issue(file: str, path: tuple, message: str) -> SpecIssue:
     """An issue positioned in the spec file when it can be read again, else at 0:0."""
-    from specc.loader.yaml_source import format_path, read_spec
+    from specc.core.yaml_source import format_path, read_spec
     try:
         return read_spec(file).issue(path, message)
     except Exception:  # noqa: BLE001 - positions are a courtesy; the message must get out
@@ -139,7 +139,7 @@ def compile_spec(spec, n_classes: int | None = None, mixed_precision: bool = Fal
     ``n_classes`` defaults to :func:`class_count`. ``mixed_precision`` builds the Keras
     model under :func:`dtype_policy` (the runtime asks for it on GPUs).
     """
-    from specc.loader.semantic import is_series
+    from specc.data import is_series
     if spec.kind == "estimator":
         from specc.compiler.pipeline import build_pipeline
         return build_pipeline(spec)

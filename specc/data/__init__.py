@@ -27,7 +27,7 @@ from specc.data.series import series_dataset, windows
 from specc.data.splits import subsample, validation_split
 from specc.errors import DataError
 
-__all__ = ["load_dataset", "describe", "TextDataset", "SeriesDataset", "CorpusDataset", "windows",
+__all__ = ["load_dataset", "describe", "is_series", "TextDataset", "SeriesDataset", "CorpusDataset", "windows",
            "validation_split", "subsample", "TASKS"]
 
 TASKS = ("binary", "multiclass", "regression", "masked_lm")
@@ -59,6 +59,11 @@ def describe(data: dict) -> dict:
                 "class_names": None, "has_dev": False}
     return {"kind": "text", "tasks": TASKS, "n_classes": None, "class_names": None,
             "has_dev": "dev" in data}
+
+
+def is_series(spec: dict) -> bool:
+    """True when a resolved spec's data is a numeric series (windows of ``window`` steps)."""
+    return describe(spec["data"])["kind"] == "series"
 
 
 def load_dataset(data: dict, base_dir: Path, *, task: str | None = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from specc.compiler.backbones import ARCHITECTURE, PresetError, backbone_config, resolve_preset
+from specc.data.backbones import ARCHITECTURE, PresetError, backbone_config, resolve_preset
 from specc.compiler.estimators import ESTIMATORS
 from specc.compiler.kinds import model_kind
 from specc.compiler.registry import Tensor

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from specc.data import is_series
 from specc.errors import DataError, SpecIssue
-from specc.loader.yaml_source import SpecSource
+from specc.core.yaml_source import SpecSource
 
 
 def semantic_issues(source: SpecSource, spec: dict, bad: set[str],
@@ -102,8 +103,4 @@ def data_issues(spec: dict, written: set[str]):
         yield ("data", key), f"{key} applies to series data only", True
 
 
-def is_series(spec: dict) -> bool:
-    """True when the spec's data is a numeric series (windows of ``window`` steps)."""
-    from specc.data import describe
-    return describe(spec["data"])["kind"] == "series"
 

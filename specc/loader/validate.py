@@ -19,7 +19,7 @@ from specc.errors import SpecError, SpecIssue, UsageError
 from specc.loader.defaults import fill_defaults
 from specc.loader.spec import Spec
 from specc.loader.messages import explain
-from specc.loader.yaml_source import SpecSource, parse_spec, read_spec
+from specc.core.yaml_source import SpecSource, parse_spec, read_spec
 from specc.schema import load_schema
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from specc.compiler.backbones import read_config, resolve_preset
+from specc.data.backbones import read_config, resolve_preset
 
 CHUNK = 2048
 """Texts tokenized per call (bounds memory on large splits)."""
@@ -29,7 +29,7 @@ class WordPieceEncoder:
     """
 
     def __init__(self, preset: str, max_len: int, base_dir: Path | str = "."):
-        """Load the tokenizer of ``preset`` (name or folder; see :mod:`specc.compiler.backbones`).
+        """Load the tokenizer of ``preset`` (name or folder; see :mod:`specc.data.backbones`).
 
         Raises:
             PresetError: the preset cannot be found.

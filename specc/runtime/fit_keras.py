@@ -21,7 +21,7 @@ import numpy as np
 
 from specc.compiler.optimizers import build_optimizer
 from specc.compiler.tasks import get_task
-from specc.loader.semantic import is_series
+from specc.data import is_series
 from specc.errors import RunError
 from specc.runtime.evaluate import evaluate
 from specc.runtime.fitted import Fitted

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from specc.compiler.lengths import uses_bucketing
-from specc.loader.semantic import is_series
+from specc.data import is_series
 from specc.compiler.batching import Batching
 
 JIT_LENGTH_MULTIPLE = 32

@@ -143,7 +143,7 @@ class KerasPredictor(Predictor):
         from specc.compiler.kinds import kind_of
         from specc.runtime.options import run_options
         from specc.runtime.safe_load import load_keras_model
-        from specc.loader.semantic import is_series
+        from specc.data import is_series
         from specc.preprocessing.saved import load_encoder
         if is_series(resolved):
             raise UsageError(f"{folder}: a series run predicts from windows of numbers, not "
