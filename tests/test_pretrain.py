@@ -29,7 +29,7 @@ def test_mlm_accuracy_curve_rises(pretrained):
 
 
 def test_preset_loads_in_keras_hub_with_the_learnt_vocabulary(pretrained):
-    from specc.compiler.backbones import read_config
+    from specc.data.backbones import read_config
     from specc.core.quiet import import_keras_hub
     keras_hub = import_keras_hub()
     run, m = pretrained

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from specc.compiler import backbones
+from specc.data import backbones
 from specc.errors import SpecError
 from specc.loader.validate import load_spec
 
