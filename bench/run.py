@@ -16,6 +16,8 @@ for throughput, < 1 = specc faster for times):
   interleaved (bench/timing.py). Also specc with bucketing forced off (pad to max_len),
   and with XLA on, to show what each option does.
 * preprocessing cache: ``prepare`` of specs/lstm.yaml with an empty vs a warm cache.
+* predict (BERT not with --quick): texts/s, raw strings in -> class names out, of
+  ``specc.load_run(...).predict`` vs the hand-written equivalent (bench/predict.py).
 * end to end (not with --quick): ``specc train specs/lstm.yaml`` (tokenize, train,
   evaluate, report; empty cache) vs the tutorial script (bench/baselines.py).
 """
@@ -23,7 +25,6 @@ for throughput, < 1 = specc faster for times):
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 import os
@@ -69,7 +70,7 @@ def load_prepared(spec, n_train: int | None = None):
 
 def bench_validate(repeats: int = 20) -> list[dict]:
     """Median ``load_spec`` time per example spec, ms."""
-    from specc.loader.validate import load_spec
+    from specc import load_spec
     rows = []
     for path in sorted(SPECS.glob("*.yaml")):
         load_spec(path)
@@ -82,7 +83,7 @@ def bench_build(repeats: int = 3) -> list[dict]:
     """specc build vs hand-written construction, seconds (median)."""
     from specc.data.backbones import resolve_preset
     from specc.compiler.model import compile_spec
-    from specc.loader.validate import load_spec
+    from specc import load_spec
     hand = {name: builder for name, (builder, _) in THROUGHPUT.items()}
     preset = str(resolve_preset("minilm-l6"))
     hand["sst2_bert_finetune.yaml"] = lambda: baselines.bert_classifier(preset)
@@ -102,7 +103,7 @@ def _specc_epoch(spec, prep):
     from specc.runtime.device import gpu_count
     from specc.runtime.fit_keras import compiled_model
     from specc.runtime.options import run_options
-    options = run_options(spec.resolved, spec.kind, gpu_count())
+    options = run_options(spec.resolved, gpu_count())
     model = compiled_model(spec, prep, options)
     train = spec.resolved["train"]
     batches = train_dataset(prep.x_train, prep.y_train, train["batch_size"], seed=train["seed"],
@@ -133,7 +134,7 @@ def _hand_epoch(model, spec, prep, loss="binary_crossentropy"):
 
 def bench_throughput(repeats: int, bert: bool = True) -> list[dict]:
     """Training samples/s: hand-written vs specc (and its option variants), interleaved."""
-    from specc.loader.validate import load_spec
+    from specc import load_spec
     rows = []
     cases = {name: (lambda b=builder: b(), n) for name, (builder, n) in THROUGHPUT.items()}
     if bert:
@@ -172,7 +173,7 @@ def bench_features(repeats: int, n: int = 512) -> dict:
     """Frozen BERT mean features (sst2_bert_features_logreg): samples/s, specc vs hand."""
     from specc.data.backbones import resolve_preset
     from specc.data import load_dataset
-    from specc.loader.validate import load_spec
+    from specc import load_spec
     from specc.preprocessing.wordpiece import WordPieceEncoder
     from specc.compiler.features import BertFeatures
     spec = load_spec(SPECS / "sst2_bert_features_logreg.yaml")
@@ -204,7 +205,7 @@ def empty_cache(folder: str):
 
 def bench_cache() -> dict:
     """``prepare`` of specs/lstm.yaml with an empty, then a warm preprocessing cache."""
-    from specc.loader.validate import load_spec
+    from specc import load_spec
     spec = load_spec(SPECS / "lstm.yaml")
     with tempfile.TemporaryDirectory() as tmp, empty_cache(tmp):
         hits = []
@@ -218,12 +219,12 @@ def bench_cache() -> dict:
 def bench_end_to_end() -> dict:
     """``specc train specs/lstm.yaml`` vs the hand-written tutorial script, wall seconds."""
     from specc.data import load_dataset
-    from specc.loader.validate import load_spec
-    from specc.runtime.train import train_spec
+    from specc import load_spec
+    import specc
     spec = load_spec(SPECS / "lstm.yaml")
     with tempfile.TemporaryDirectory() as tmp:
         with empty_cache(f"{tmp}/cache"):  # cold: tokenization included
-            t_specc = seconds(lambda: train_spec(spec, out=f"{tmp}/run", log=lambda *a: None))
+            t_specc = seconds(lambda: specc.train(spec, out=f"{tmp}/run"))
         specc_acc = json.loads(Path(f"{tmp}/run/metrics.json").read_text())["accuracy"]
         loaded = []
         read = seconds(lambda: loaded.append(
@@ -240,14 +241,14 @@ def bench_end_to_end() -> dict:
 def table(results: dict) -> str:
     """The Markdown tables the README shows."""
     lines = ["| benchmark | specc | hand-written Keras | ratio | goal |", "|---|---|---|---|---|"]
-    v = results["validate"]
+    v = results.get("validate") or [{"validate_ms": float("nan")}]
     lines.append(f"| validate, median over {len(v)} specs | "
                  f"{median([r['validate_ms'] for r in v]):.1f} ms (max "
                  f"{max(r['validate_ms'] for r in v):.1f}) | | | < 20 ms |")
-    for r in results["build"]:
+    for r in results.get("build", []):
         lines.append(f"| build {r['spec']} | {r['specc_s']:.2f} s | {r['hand_s']:.2f} s | "
                      f"{r['ratio']:.2f}× time | < 2 s (non-BERT) |")
-    for r in results["throughput"]:
+    for r in results.get("throughput", []):
         if r["variant"] == "hand":
             continue
         goal = "≥ 1.00×" if r["variant"] == "specc" else ""
@@ -255,7 +256,7 @@ def table(results: dict) -> str:
         lines.append(f"| train {r['spec']} ({r['variant']}), samples/s | {r['samples_per_s']:.0f} | "
                      f"{hand['samples_per_s']:.0f} | {r['ratio_to_hand']:.2f}× (median "
                      f"{r['median_ratio_to_hand']:.2f}×) | {goal} |")
-    for r in results["throughput"]:
+    for r in results.get("throughput", []):
         if r["variant"] == "specc, bucketing off":
             on = next(x for x in results["throughput"] if x["spec"] == r["spec"] and x["variant"] == "specc")
             lines.append(f"| bucketing gain {r['spec']} (on / off) | {on['samples_per_s']:.0f} | "
@@ -265,7 +266,13 @@ def table(results: dict) -> str:
         f = results["features"]
         lines.append(f"| BERT features {f['spec']}, samples/s | {f['specc_samples_per_s']:.0f} | "
                      f"{f['hand_samples_per_s']:.0f} | {f['ratio']:.2f}× | ≥ 1.00× |")
-    c = results["cache"]
+    for r in results.get("predict", []):
+        lines.append(f"| predict {r['spec']}, texts/s (strings -> class names) | "
+                     f"{r['specc_texts_per_s']:.0f} | {r['hand_texts_per_s']:.0f} | "
+                     f"{r['ratio']:.2f}× (median {r['median_ratio']:.2f}×) | ≥ 1.00× |")
+    c = results.get("cache")
+    if c is None:
+        return "\n".join(lines)
     lines.append(f"| prepare {c['spec']}: warm / cold preprocessing cache | {c['warm_s']:.2f} s | "
                  f"{c['cold_s']:.2f} s (cold) | {c['warm_s'] / c['cold_s']:.2f}× time | |")
     if "end_to_end" in results:
@@ -283,24 +290,29 @@ def main(argv=None) -> int:
                     help="skip the end-to-end run and the BERT parts (about 3 minutes)")
     ap.add_argument("--repeats", type=int, default=4, help="timed epochs per variant")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
+    ap.add_argument("--only", metavar="SECTION,...", help="run only these sections: validate, "
+                    "build, throughput, features, cache, predict, end_to_end")
     args = ap.parse_args(argv)
+    wanted = set(args.only.split(",")) if args.only else None
+
+    def want(section: str, full_only: bool = False) -> bool:
+        if wanted is not None:
+            return section in wanted
+        return not (full_only and args.quick)
     from specc.core.quiet import import_keras
     import_keras()
     results = {"machine": machine(), "command": "python bench/run.py" + (" --quick" if args.quick else "")}
-    print("validate ...", flush=True)
-    results["validate"] = bench_validate()
-    print("build ...", flush=True)
-    results["build"] = bench_build()
-    print("throughput ...", flush=True)
-    results["throughput"] = bench_throughput(args.repeats, bert=not args.quick)
-    if not args.quick:
-        print("BERT features ...", flush=True)
-        results["features"] = bench_features(args.repeats)
-    print("preprocessing cache ...", flush=True)
-    results["cache"] = bench_cache()
-    if not args.quick:
-        print("end to end ...", flush=True)
-        results["end_to_end"] = bench_end_to_end()
+    from bench.predict import bench_predict
+    sections = [("validate", bench_validate, False), ("build", bench_build, False),
+                ("throughput", lambda: bench_throughput(args.repeats, bert=not args.quick), False),
+                ("features", lambda: bench_features(args.repeats), True),
+                ("cache", bench_cache, False),
+                ("predict", lambda: bench_predict(3, bert=not args.quick), False),
+                ("end_to_end", bench_end_to_end, True)]
+    for name, run, full_only in sections:
+        if want(name, full_only):
+            print(f"{name} ...", flush=True)
+            results[name] = run()
     m = results["machine"]
     print(f"\n{m['cores']} cores, {m['cpu']}; {m['device']}; TF {m['tensorflow']}, Keras "
           f"{m['keras']}, keras-hub {m['keras_hub']}, Python {m['python']}\n")

@@ -163,7 +163,7 @@ def cmd_build(args) -> int:
     import_keras()
     from specc.compiler.model import compile_spec
     model = compile_spec(spec)
-    if spec.kind == "estimator":
+    if not spec.model_kind.keras:
         from specc.compiler.pipeline import describe_pipeline
         print(describe_pipeline(model))
         if args.save:
@@ -210,10 +210,10 @@ def cmd_train(args) -> int:
     if args.spec is None:
         raise UsageError("specc train needs a SPEC (or --resume RUN_DIR)")
     spec = load_spec(args.spec)
-    if spec.task == "masked_lm":
+    if spec.task_def.pretraining:
         raise UsageError(f"{args.spec} is a pretraining spec (task: masked_lm): run "
                          f"specc pretrain {args.spec}")
-    if args.epochs is not None and spec.kind == "estimator":
+    if args.epochs is not None and not spec.model_kind.keras:
         raise UsageError("--epochs applies to Keras models; a scikit-learn estimator is "
                          "fitted once")
     spec = _override_epochs(spec, args.epochs)
@@ -315,7 +315,7 @@ def cmd_pretrain(args) -> int:
     """Pretrain the spec's BERT backbone; the run folder holds the keras-hub preset."""
     from specc.loader.validate import load_spec
     spec = load_spec(args.spec)
-    if spec.task != "masked_lm":
+    if not spec.task_def.pretraining:
         raise UsageError(f"{args.spec} has task {spec.task}: specc pretrain needs task "
                          f"masked_lm (use specc train)")
     spec = _override_epochs(spec, args.epochs)
@@ -372,7 +372,7 @@ def cmd_graph(args) -> int:
     """Compile the spec and draw its Keras model (``--out``, default ``<name>.svg``)."""
     from specc.loader.validate import load_spec
     spec = load_spec(args.spec)
-    if spec.kind == "estimator":
+    if not spec.model_kind.keras:
         raise UsageError("specc graph draws Keras models; this spec is a scikit-learn "
                          "pipeline (specc build prints its steps)")
     from specc.core.quiet import import_keras

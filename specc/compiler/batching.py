@@ -155,7 +155,22 @@ def eval_dataset(x, y, batch_size: int, plan: Batching = Batching()):
 
 
 def predict(model, x, batch_size: int, plan: Batching = Batching()) -> np.ndarray:
-    """``model.predict`` over ``x`` in length-sorted batches, returned in ``x``'s row order."""
+    """``model.predict`` over ``x`` in length-sorted batches, returned in ``x``'s row order.
+
+    Inputs that fit in one batch skip tf.data: ``model.predict_on_batch`` on the rows
+    trimmed as :func:`eval_dataset` would trim them (a served request of a few texts
+    then costs one model call, not a pipeline).
+    """
+    n = _rows(x)
+    if 0 < n <= batch_size:
+        keep = _max_len(x)
+        if plan.bucketing:
+            longest = int(lengths(x).max())
+            keep = max(1, min(-(-longest // plan.multiple) * plan.multiple, keep))
+        cut = (lambda t: np.asarray(t)[:, _max_len(x) - keep:]) if plan.padding == "pre" else (
+            lambda t: np.asarray(t)[:, :keep])  # noqa: E731
+        x = {k: cut(v) for k, v in x.items()} if isinstance(x, dict) else cut(x)
+        return np.asarray(model.predict_on_batch(x))
     ds, order = eval_dataset(x, None, batch_size, plan)
     out = model.predict(ds, verbose=0)
     restored = np.empty_like(out)

@@ -84,6 +84,13 @@ def bert_inputs(max_len: int | None) -> dict:
     return {name: keras.Input(shape=(max_len,), dtype="int32", name=name) for name in INPUT_NAMES}
 
 
+def bert_classifier(spec, n_classes: int | None):
+    """:func:`build_bert_model` for a :class:`~specc.loader.spec.Spec` (the ``bert`` kind's
+    builder, :mod:`specc.compiler.kinds`)."""
+    return build_bert_model(spec.resolved, n_classes=n_classes, base_dir=spec.base_dir,
+                            file=str(spec.path))
+
+
 def build_bert_model(spec: dict, *, n_classes: int | None = None, base_dir: Path | str = ".",
                      file: str = "<spec>", backbone=None) -> keras.Model:
     """The (uncompiled) Keras model of a resolved ``bert`` spec.

@@ -37,6 +37,10 @@ class ModelKind:
             None when the spec's ``preprocessing.sequence.padding`` applies.
         encodes_texts: whether texts become token ids before the model (False: the
             scikit-learn pipeline reads raw texts).
+        keras: whether the model is a Keras model (summary, ``--epochs``, graphs,
+            ``.keras`` files) rather than a scikit-learn pipeline.
+        builder: ``"module:function"`` that builds the untrained model,
+            ``build(spec, n_classes)`` (:func:`specc.compiler.model.compile_spec` calls it).
         trainer: ``"module:function"`` that fits it for ``specc train``
             (``fit(spec, prep, folder, *, log, resume, gpus) -> Fitted``).
         predictor: ``"module:Class"`` that loads the trained model from a run folder
@@ -47,6 +51,8 @@ class ModelKind:
     model_file: str | None
     fixed_padding: str | None
     encodes_texts: bool
+    keras: bool
+    builder: str
     trainer: str | None
     predictor: str | None
 
@@ -55,6 +61,10 @@ class ModelKind:
             raise ValueError(f"model kind {self.name} has no {what}")
         module, attr = dotted.split(":")
         return getattr(importlib.import_module(module), attr)
+
+    def build(self, spec, n_classes: int | None):
+        """The untrained model of ``spec`` (see :attr:`builder`)."""
+        return self._resolve(self.builder, "builder")(spec, n_classes)
 
     def fit(self, *args, **kwargs):
         """Fit the model (see :attr:`trainer`); imports the framework on first use."""
@@ -66,14 +76,18 @@ class ModelKind:
 
 
 MODEL_KINDS: dict[str, ModelKind] = {k.name: k for k in (
-    ModelKind("keras", "model.keras", None, True, "specc.runtime.fit_keras:fit_keras",
+    ModelKind("keras", "model.keras", None, True, True, "specc.compiler.model:keras_stack",
+              "specc.runtime.fit_keras:fit_keras",
               "specc.runtime.predictors:KerasPredictor"),
-    ModelKind("bert", "model.keras", "post", True, "specc.runtime.fit_keras:fit_keras",
+    ModelKind("bert", "model.keras", "post", True, True, "specc.compiler.bert:bert_classifier",
+              "specc.runtime.fit_keras:fit_keras",
               "specc.runtime.predictors:KerasPredictor"),
-    ModelKind("estimator", "model.skops", None, False,
+    ModelKind("estimator", "model.skops", None, False, False,
+              "specc.compiler.pipeline:estimator_pipeline",
               "specc.runtime.fit_estimator:fit_estimator",
               "specc.runtime.predictors:EstimatorPredictor"),
-    ModelKind("masked_lm", None, "post", True, None, None),
+    ModelKind("masked_lm", None, "post", True, True, "specc.compiler.masked_lm:masked_lm_of",
+              None, None),
 )}
 """Every model kind by name."""
 

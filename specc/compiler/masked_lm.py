@@ -84,6 +84,12 @@ def declared_vocabulary_size(spec: dict) -> int | None:
     return len(load_named(wordpiece["name"])[0])
 
 
+def masked_lm_of(spec, n_classes: int | None = None):
+    """:func:`masked_lm_model` for a :class:`~specc.loader.spec.Spec` (the ``masked_lm``
+    kind's builder; ``n_classes`` is unused)."""
+    return masked_lm_model(spec.resolved, spec.base_dir)
+
+
 def masked_lm_model(spec: dict, base_dir: Path | str = "."):
     """``BertMaskedLM`` of a resolved ``masked_lm`` spec as ``specc build`` shows it (the
     vocabulary at its declared size; a learnt one may come out smaller)."""

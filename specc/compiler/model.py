@@ -105,7 +105,8 @@ def class_count(spec) -> int | None:
     """
     from specc.data import describe
     resolved = spec.resolved
-    if resolved["task"] != "multiclass":
+    task = spec.task_def
+    if not (task.classification and task.head_units is None):  # one output per class
         return None
     n_classes = describe(resolved["data"]).get("n_classes")
     if n_classes is None:
@@ -139,19 +140,16 @@ def compile_spec(spec, n_classes: int | None = None, mixed_precision: bool = Fal
     ``n_classes`` defaults to :func:`class_count`. ``mixed_precision`` builds the Keras
     model under :func:`dtype_policy` (the runtime asks for it on GPUs).
     """
-    from specc.data import is_series
-    if spec.kind == "estimator":
-        from specc.compiler.pipeline import build_pipeline
-        return build_pipeline(spec)
+    kind = spec.model_kind
+    if not kind.keras:
+        return kind.build(spec, None)
     with dtype_policy(mixed_precision):
-        if spec.task == "masked_lm":
-            from specc.compiler.masked_lm import masked_lm_model
-            return masked_lm_model(spec.resolved, spec.base_dir)
-        if n_classes is None:
-            n_classes = class_count(spec)
-        if spec.kind == "bert":
-            from specc.compiler.bert import build_bert_model
-            return build_bert_model(spec.resolved, n_classes=n_classes, base_dir=spec.base_dir,
-                                    file=str(spec.path))
-        return build_model(spec.resolved, series=is_series(spec.resolved), n_classes=n_classes,
-                           file=str(spec.path))
+        return kind.build(spec, class_count(spec) if n_classes is None else n_classes)
+
+
+def keras_stack(spec, n_classes: int | None):
+    """:func:`build_model` for a :class:`~specc.loader.spec.Spec` (the ``keras`` kind's
+    builder, :mod:`specc.compiler.kinds`)."""
+    from specc.data import is_series
+    return build_model(spec.resolved, series=is_series(spec.resolved), n_classes=n_classes,
+                       file=str(spec.path))

@@ -32,6 +32,12 @@ def build_pipeline(spec) -> Pipeline:
                      ("estimator", build_estimator(resolved["model"], resolved["train"]["seed"]))])
 
 
+def estimator_pipeline(spec, n_classes: int | None = None) -> Pipeline:
+    """:func:`build_pipeline` (the ``estimator`` kind's builder; ``n_classes`` is unused:
+    scikit-learn learns the classes from the labels)."""
+    return build_pipeline(spec)
+
+
 def describe_pipeline(pipeline: Pipeline) -> str:
     """Plain-text description: scikit-learn's repr of the pipeline, plus the frozen
     backbone's parameter count where there is one (loads the backbone)."""

@@ -29,6 +29,8 @@ class Task:
         classification: labels are class names (int64 class ids in arrays) rather than
             float32 targets.
         pretraining: the task trains a backbone (``specc pretrain``), not a predictor.
+        ranked: the model's scores rank examples: test metrics add ROC AUC and average
+            precision (binary).
     """
 
     name: str
@@ -38,6 +40,7 @@ class Task:
     metrics: tuple[str, ...]
     classification: bool
     pretraining: bool = False
+    ranked: bool = False
 
     def probabilities(self, outputs: np.ndarray) -> np.ndarray:
         """Class probabilities ``(n, n_classes)`` float32 from a Keras head's outputs:
@@ -56,7 +59,7 @@ class Task:
 
 
 TASKS: dict[str, Task] = {t.name: t for t in (
-    Task("binary", 1, "sigmoid", "binary_crossentropy", ("accuracy",), True),
+    Task("binary", 1, "sigmoid", "binary_crossentropy", ("accuracy",), True, ranked=True),
     Task("multiclass", None, "softmax", "sparse_categorical_crossentropy", ("accuracy",), True),
     Task("regression", 1, "linear", "mse", ("mae",), False),
     Task("masked_lm", None, None, None, (), False, pretraining=True),

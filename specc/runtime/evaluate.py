@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from specc.compiler.tasks import get_task
 from specc.reports.metrics import classification_metrics, predicted_classes, regression_metrics
 
 
@@ -35,7 +36,7 @@ def evaluate(model, x_test: np.ndarray, y_test: np.ndarray, task: str, loss_name
     """
     from specc.compiler.batching import Batching, predict
     scores = predict(model, x_test, batch_size, plan or Batching())
-    if task == "regression":
+    if not get_task(task).classification:
         predicted = np.asarray(scores, dtype="float64").reshape(-1)
         result = regression_metrics(y_test, predicted)
     else:

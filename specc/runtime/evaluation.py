@@ -30,7 +30,7 @@ def score(run, texts: list[str], y: np.ndarray):
     if pred.values is not None:
         return {"loss": loss, **regression_metrics(y, pred.values)}, pred
     result = {"loss": loss, **classification_metrics(y, pred.class_ids, run.class_names)}
-    if run.task == "binary":
+    if run.spec.task_def.ranked:
         result.update(ranking_metrics(y, pred.outputs))
     return result, pred
 

@@ -38,7 +38,7 @@ FORMATS = ("keras", "saved_model")
 def default_path(run, fmt: str) -> Path:
     """``RUN_DIR/export/<name>.keras`` / ``<name>.skops`` or the folder
     ``RUN_DIR/export/saved_model``."""
-    if run.spec.kind == "estimator":
+    if not run.spec.model_kind.keras:
         return run.folder / "export" / f"{run.name}.skops"
     return run.folder / "export" / (f"{run.name}.keras" if fmt == "keras" else "saved_model")
 
@@ -64,7 +64,7 @@ def export_run(run, fmt: str = "keras", out: str | Path | None = None) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RunError(f"cannot create {out.parent}: {e.strerror or e}") from None
-    if run.spec.kind == "estimator":
+    if not run.spec.model_kind.keras:
         return _export_pipeline(run, predictor, out)
     if fmt == "keras" and out.suffix != ".keras":
         raise UsageError(f"--out {out}: a Keras export's file name must end in .keras")
@@ -90,7 +90,7 @@ def string_model(run, predictor):
     pre = predictor.encoder.string_model()
     texts = keras.Input(shape=(), dtype="string", name="texts")
     outputs = predictor.model(pre(texts))
-    if run.task == "binary":
+    if run.spec.task_def.classification and run.spec.task_def.head_units == 1:
         outputs = keras.layers.Concatenate(name="probabilities")(
             [keras.ops.subtract(1.0, outputs), outputs])
     return keras.Model(texts, outputs, name=f"{run.name}_text")

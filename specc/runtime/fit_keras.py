@@ -165,7 +165,7 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None,
     from specc.compiler.batching import eval_dataset, steps_per_epoch, train_dataset
     from specc.runtime.options import run_options
     train = spec.resolved["train"]
-    options = run_options(spec.resolved, spec.kind, gpus)
+    options = run_options(spec.resolved, gpus)
     done = resume["epoch"] if resume else 0
     keras.utils.set_random_seed(train["seed"] + done)  # a resumed run draws new batches
     model = compiled_model(spec, prep, options)

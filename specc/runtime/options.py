@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from specc.compiler.kinds import kind_of
 from specc.compiler.lengths import uses_bucketing
 from specc.data import is_series
 from specc.compiler.batching import Batching
@@ -42,15 +43,17 @@ class RunOptions:
                 "mixed_precision": self.mixed_precision}
 
 
-def run_options(resolved: dict, kind: str, gpus: int) -> RunOptions:
-    """Resolve the ``auto`` options of a resolved spec of model ``kind`` on a machine with
-    ``gpus`` visible GPUs (see the module docstring)."""
+def run_options(resolved, gpus: int) -> RunOptions:
+    """Resolve the ``auto`` options of a resolved spec on a machine with ``gpus`` visible
+    GPUs (see the module docstring). The padding side is the model kind's
+    (:attr:`specc.compiler.kinds.ModelKind.fixed_padding`) or the spec's."""
     train = resolved["train"]
     series = is_series(resolved)
     bucketing = uses_bucketing(resolved, series)
     jit = train.get("jit_compile", "auto")
     mixed = train.get("mixed_precision", "auto")
     mixed = gpus > 0 if mixed == "auto" else bool(mixed)
-    padding = "post" if kind == "bert" or series else resolved["preprocessing"]["sequence"]["padding"]
+    padding = ("post" if series else kind_of(resolved).fixed_padding
+               or resolved["preprocessing"]["sequence"]["padding"])
     multiple = JIT_LENGTH_MULTIPLE if bucketing and jit is True else 1
     return RunOptions(Batching(bucketing, padding, multiple), jit, mixed)

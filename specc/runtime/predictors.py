@@ -151,7 +151,7 @@ class KerasPredictor(Predictor):
         self.kind = kind_of(resolved)
         self.encoder = load_encoder(self.folder)
         self.model = load_keras_model(self.folder / self.kind.model_file)
-        self.plan = run_options(resolved, self.kind.name, 0).batching
+        self.plan = run_options(resolved, 0).batching
         self.batch_size = int(resolved["train"]["batch_size"])
 
     def predict(self, texts: list[str], batch_size: int | None = None) -> Predictions:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from specc.data import SeriesDataset, TextDataset, subsample, validation_split
+from specc.compiler.tasks import get_task
 from specc.data.splits import nested_subset
 from specc.preprocessing.text import TextEncoder
 
@@ -22,8 +23,8 @@ def make_encoder(spec: dict, base_dir="."):
     """The text encoder a resolved spec declares: Keras-style :class:`TextEncoder`,
     a backbone's :class:`~specc.preprocessing.wordpiece.WordPieceEncoder`, or None
     (a scikit-learn pipeline reads the raw texts)."""
-    from specc.compiler.kinds import model_kind
-    if model_kind(spec["model"]) == "estimator":
+    from specc.compiler.kinds import kind_of
+    if not kind_of(spec).encodes_texts:
         return None
     tokenizer = spec["preprocessing"]["tokenizer"]
     if "preset" in tokenizer or "wordpiece" in tokenizer:
@@ -89,7 +90,7 @@ def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".",
     :func:`specc.data.splits.nested_subset`) — one point of a learning curve.
     """
     data, seed = spec["data"], spec["train"]["seed"]
-    classify = spec["task"] != "regression"
+    classify = get_task(spec["task"]).classification
     names = dataset.class_names
     if isinstance(dataset, SeriesDataset):
         x, y, x_test, y_test, texts_test = (dataset.train_x, dataset.train_y, dataset.test_x,

@@ -136,7 +136,7 @@ def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
     device = describe_device()
     log(f"device: {device}")
 
-    options = run_options(resolved, "bert", gpu_count())
+    options = run_options(resolved, gpu_count())
     keras.utils.set_random_seed(train["seed"])
     backbone = masked_lm_backbone(resolved, len(vocabulary), spec.base_dir)
     model = build_masked_lm(backbone)

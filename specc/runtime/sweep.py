@@ -47,7 +47,7 @@ def learning_curve(spec, fractions: list[float], out: str | None = None, log=pri
     from specc.core.files import write_text
     from specc.runtime.rundir import create_run_dir, default_run_dir
     from specc.runtime.train import train_spec
-    if spec.task == "regression":
+    if not spec.task_def.classification:
         raise UsageError("--train-fraction draws test accuracy and F1: it needs a binary or "
                          "multiclass spec")
     root = create_run_dir(out or default_run_dir(f"{spec.name}-curve"))

@@ -21,6 +21,7 @@ from pathlib import Path
 import keras
 import yaml
 
+from specc.compiler.tasks import get_task
 from specc.data import load_dataset
 from specc.errors import RunError, SpeccError, UsageError
 from specc.reports.metrics import ranking_metrics
@@ -110,7 +111,7 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
 def _results(spec, dataset, prep, fitted, prep_seconds: float, device: str) -> dict:
     """The content of ``metrics.json`` (binary tasks add ROC AUC and average precision)."""
     results = dict(fitted.results)
-    if spec.task == "binary":
+    if spec.task_def.ranked:
         results.update(ranking_metrics(prep.y_test, fitted.scores))
     return {
         "spec": spec.name, "task": spec.task, "spec_file": str(spec.path),
@@ -161,7 +162,7 @@ def resume_run(folder: str | Path, log=print) -> Path:
 
 
 def _log_result(log, m: dict, folder: Path) -> None:
-    if m["task"] == "regression":
+    if not get_task(m["task"]).classification:
         log(f"test: loss {m['loss']:.4f}, mae {m['mae']:.4f}, rmse {m['rmse']:.4f}, r2 {m['r2']:.4f}")
     else:
         f1 = m["classification_report"]["macro avg"]["f1-score"]
