@@ -153,3 +153,47 @@ def test_a_pickle_in_a_run_folder_is_never_loaded(topic_run, tmp_path, capsys):
     assert "does not load pickle" in capsys.readouterr().err
     assert main(["evaluate", str(copy), "--data", str(topic_run[1] / "test.csv")]) == 2
     assert not marker.exists()
+
+
+BERT_SPEC = """\
+name: topics-bert
+task: multiclass
+data: {train: train.csv, test: test.csv, validation_split: 0.25}
+preprocessing: {sequence: {max_len: 16}}
+model:
+  backbone: {BertBackbone: {preset: %s}}
+train: {optimizer: {name: adam, learning_rate: 0.001}, batch_size: 16, epochs: 2, seed: 1}
+"""
+
+FRESH_TF_TEXT = "import tensorflow_text\n" + FRESH_TF
+
+
+def test_bert_run_predicts_and_exports_like_its_test_split(tiny_preset, tmp_path, write_spec):
+    """A BERT run (tiny pretrained preset): predictions equal predictions.npz; the .keras
+    export and the SavedModel (with TensorFlow Text's ops) predict the same."""
+    from tests.test_train_e2e import make_csv
+    make_csv(tmp_path)
+    run_dir = tmp_path / "run"
+    assert main(["train", str(write_spec(BERT_SPEC % tiny_preset)), "--out", str(run_dir)]) == 0
+    texts = [r["text"] for r in csv.DictReader(open(tmp_path / "test.csv"))]
+    run = specc.load_run(run_dir)
+    want = run.predict(texts)
+    stored = np.load(run_dir / "predictions.npz")
+    np.testing.assert_array_equal(want.class_ids, stored["y_pred"])
+    np.testing.assert_allclose(want.outputs, stored["scores"], atol=1e-5)
+    out = tmp_path / "bert.keras"
+    assert main(["export", str(run_dir), "--out", str(out)]) == 0
+    from specc.core.quiet import import_keras_hub
+    import_keras_hub()
+    model = keras.saving.load_model(out, safe_mode=True)
+    got = model.predict(np.asarray(texts, dtype=object), verbose=0)
+    np.testing.assert_allclose(got, want.probabilities, atol=1e-5)
+    sm = tmp_path / "sm"
+    assert main(["export", str(run_dir), "--format", "saved_model", "--out", str(sm)]) == 0
+    proc = subprocess.run([sys.executable, "-c", FRESH_TF_TEXT, str(sm), json.dumps(texts[:8])],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    fresh = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert fresh["label"] == want.labels[:8]
+    np.testing.assert_allclose(fresh["probabilities"], want.probabilities[:8], atol=1e-5)

@@ -83,11 +83,12 @@ class WordPieceEncoder:
 
     def string_model(self, name: str = "text_to_ids"):
         """A Keras model: a batch of raw strings ``(batch,)`` -> the three int32 BERT
-        inputs ``(batch, max_len)`` (keras-hub's ``BertTextClassifierPreprocessor``)."""
+        inputs ``(batch, max_len)`` (:func:`bert_string_inputs`)."""
         from specc.core.quiet import import_keras
         keras = import_keras()
         texts = keras.Input(shape=(), dtype="string", name="texts")
-        return keras.Model(texts, self.packer(texts), name=name)
+        layer = bert_string_inputs()(self.vocabulary(), self.tokenizer.lowercase, self.max_len)
+        return keras.Model(texts, layer(texts), name=name)
 
     def fit(self, texts) -> "WordPieceEncoder":
         """No-op (the vocabulary is fixed by the preset); returns self."""
@@ -136,3 +137,54 @@ class WordPieceEncoder:
         folder = Path(folder)
         write_text(folder / "vocab.txt", "\n".join(self.vocabulary()) + "\n")
         write_text(folder / "tokenizer.json", json.dumps(self.tokenizer_config(), indent=2) + "\n")
+
+
+_STRING_INPUTS = None
+
+
+def bert_string_inputs():
+    """The Keras layer class ``specc>BertStringInputs``: strings ``(batch,)`` -> BERT's
+    ``{"token_ids", "segment_ids", "padding_mask"}``, each int32 ``(batch, max_len)``,
+    by keras-hub's ``BertTokenizer`` + ``BertTextClassifierPreprocessor``.
+
+    Its config holds the vocabulary itself (a list of strings), so a ``.keras`` file that
+    contains it rebuilds the tokenizer while the model is reconstructed (keras-hub's own
+    preprocessor loads its vocabulary only afterwards, which a functional model cannot
+    wait for). Defined on first use, after keras-hub is imported; registered with Keras
+    so it loads with ``safe_mode=True``.
+    """
+    global _STRING_INPUTS
+    if _STRING_INPUTS is not None:
+        return _STRING_INPUTS
+    from specc.core.quiet import import_keras, import_keras_hub
+    keras, keras_hub = import_keras(), import_keras_hub()
+
+    @keras.saving.register_keras_serializable(package="specc")
+    class BertStringInputs(keras.layers.Layer):
+        """See :func:`bert_string_inputs`."""
+
+        def __init__(self, vocabulary, lowercase: bool, max_len: int, **kwargs):
+            super().__init__(**kwargs)
+            self.vocabulary, self.lowercase = list(vocabulary), bool(lowercase)
+            self.max_len = int(max_len)
+            self.packer = keras_hub.models.BertTextClassifierPreprocessor(
+                tokenizer=keras_hub.models.BertTokenizer(vocabulary=self.vocabulary,
+                                                         lowercase=self.lowercase),
+                sequence_length=self.max_len)
+
+        def call(self, texts):
+            """The packed BERT inputs of ``texts``."""
+            return dict(self.packer(texts))
+
+        def compute_output_spec(self, texts):
+            """Three int32 ``(batch, max_len)`` tensors."""
+            return {k: keras.KerasTensor((texts.shape[0], self.max_len), dtype="int32")
+                    for k in ("token_ids", "segment_ids", "padding_mask")}
+
+        def get_config(self):
+            """Keras config (the vocabulary, casing and length)."""
+            return {**super().get_config(), "vocabulary": self.vocabulary,
+                    "lowercase": self.lowercase, "max_len": self.max_len}
+
+    _STRING_INPUTS = BertStringInputs
+    return BertStringInputs

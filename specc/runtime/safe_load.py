@@ -26,7 +26,7 @@ from specc.errors import UsageError
 MAX_CONFIG_BYTES = 64 << 20
 """Largest ``config.json`` inside a ``.keras`` file that is read (a zip bomb guard)."""
 
-SPECC_CLASSES = {"specc>TokenVector", "specc>PadSequences"}
+SPECC_CLASSES = {"specc>TokenVector", "specc>PadSequences", "specc>BertStringInputs"}
 """specc's own registered Keras layers (``registered_name``) a model may contain."""
 
 PICKLES = ("model.joblib", "*.pkl", "*.pickle", "*.joblib")
@@ -136,6 +136,8 @@ def load_keras_model(path: Path):
     if "specc>" in text:
         import specc.compiler.bert  # noqa: F401  (registers TokenVector)
         import specc.preprocessing.padding  # noqa: F401  (registers PadSequences)
+        from specc.preprocessing.wordpiece import bert_string_inputs
+        bert_string_inputs()  # registers BertStringInputs
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as e:  # noqa: BLE001 - any failure of a foreign file is one line
