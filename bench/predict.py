@@ -69,7 +69,7 @@ def hand_predictor(run):
             vocabulary=vocab, ragged=True)
 
         def encode(texts):
-            rows = [r.numpy() for r in vectorize(np.asarray(texts, dtype=object))]
+            rows = vectorize(np.asarray(texts, dtype=object)).to_list()
             return keras.utils.pad_sequences(rows, maxlen=seq["max_len"], padding=seq["padding"],
                                              truncating=seq["truncating"])
 
