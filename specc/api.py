@@ -13,13 +13,12 @@ The CLI (:mod:`specc.cli`) is a thin layer over these functions, as Ludwig's CLI
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
 
-from specc.errors import DataError, UsageError
+from specc.errors import UsageError
 from specc.loader.spec import Spec
 from specc.loader.validate import load_spec
 from specc.reports.runfiles import read_history, read_metrics
@@ -203,14 +202,5 @@ def read_texts(source: str | Path, *, text_column: str = "text", format: str | N
     import sys
     if str(source) == "-":
         return [line.rstrip("\r\n") for line in sys.stdin]
-    from specc.data.files import read_records
-    from specc.data.labels import where
-    path = Path(source)
-    if not path.is_file():
-        raise DataError(f"input file not found: {path}")
-    records = read_records(path, format)
-    texts = records.column(text_column, "text column")
-    for text, origin in zip(texts, records.origins):
-        if not isinstance(text, str):
-            raise DataError(f"{where(origin)}: text {json.dumps(text)[:80]} is not a string")
-    return texts
+    from specc.data.files import read_text_column
+    return read_text_column(Path(source), format, text_column, "input file")

@@ -256,21 +256,29 @@ def read_labelled(path: Path, fmt: str | None = None, text_column: str = "text",
                     records.origins)
 
 
-def read_corpus(path: Path, fmt: str | None = None, text_column: str = "text") -> list[str]:
-    """The texts of a tabular file (one column; other columns, labels included, unread),
-    for ``task: masked_lm``. Blank texts are skipped: a corpus has no row to keep aligned.
+def read_text_column(path: Path, fmt: str | None = None, text_column: str = "text",
+                     what: str = "data file") -> list[str]:
+    """The texts of one column of a tabular file, every row in order (other columns,
+    labels included, unread).
 
     Raises:
-        DataError: see :func:`read_records`; a missing column; a text that is not a string.
+        DataError: no such file (``what`` names it: "corpus file", "input file"); see
+            :func:`read_records`; a missing column; a text that is not a string.
     """
     if not path.is_file():
-        raise DataError(f"corpus file not found: {path}")
+        raise DataError(f"{what} not found: {path}")
     records = read_records(path, fmt)
     texts = records.column(text_column, "text column")
     for text, origin in zip(texts, records.origins):
         if not isinstance(text, str):
-            raise DataError(f"{where(origin)}: text {json.dumps(text)} is not a string")
-    return [t for t in texts if t.strip()]
+            raise DataError(f"{where(origin)}: text {json.dumps(text)[:80]} is not a string")
+    return texts
+
+
+def read_corpus(path: Path, fmt: str | None = None, text_column: str = "text") -> list[str]:
+    """The texts of a tabular file (:func:`read_text_column`) for ``task: masked_lm``.
+    Blank texts are skipped: a corpus has no row to keep aligned."""
+    return [t for t in read_text_column(path, fmt, text_column, "corpus file") if t.strip()]
 
 
 def _read_folder(path: Path) -> Labelled:
