@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import yaml
-
-from specc.errors import UsageError
+from specc.core.files import check_regular_file
+from specc.core.yaml_source import parse_spec
+from specc.errors import SpecError, UsageError
 from specc.loader.spec import Spec
 from specc.loader.validate import load_spec
 from specc.reports.runfiles import read_history, read_metrics
@@ -92,14 +92,14 @@ class Run:
         self.folder = Path(folder)
         self.metrics = read_metrics(self.folder)
         refuse_pickles(self.folder)
-        path = self.folder / "spec.yaml"
+        path = check_regular_file(self.folder / "spec.yaml", MAX_SPEC_YAML_BYTES)
         try:
-            if path.stat().st_size > MAX_SPEC_YAML_BYTES:
-                raise UsageError(f"{path}: {path.stat().st_size} bytes; refused")
             text = path.read_text(encoding="utf-8")
-            resolved = yaml.safe_load(text)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
+            resolved = parse_spec(text, str(path)).data  # alias bombs and tags refused
+        except (OSError, UnicodeDecodeError) as e:
             raise UsageError(f"{path}: cannot be read ({type(e).__name__})") from None
+        except SpecError as e:
+            raise UsageError(f"{path}: not a readable spec ({e.issues[0].message})") from None
         if not (isinstance(resolved, dict) and isinstance(resolved.get("model"), dict)
                 and resolved.get("task") in ("binary", "multiclass", "regression")):
             raise UsageError(f"{path}: not a resolved specc spec (needs a task and a model "

@@ -50,3 +50,27 @@ def save_model(model, path: Path) -> None:
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise RunError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def check_regular_file(path: Path, max_bytes: int, what: str = "run file") -> Path:
+    """``path`` if it is a regular file (not a link, device or folder) of at most
+    ``max_bytes`` bytes; files of a run folder are read only after this check, so a
+    planted link to ``/dev/zero`` or outside the folder is never followed.
+
+    Raises:
+        UsageError: missing, not a regular file, or too large (naming the file).
+    """
+    import stat
+
+    from specc.errors import UsageError
+    path = Path(path)
+    try:
+        info = os.lstat(path)
+    except OSError:
+        raise UsageError(f"{path}: {what} missing") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        raise UsageError(f"{path}: {what} is {kind}; refused")
+    if info.st_size > max_bytes:
+        raise UsageError(f"{path}: {what} is {info.st_size} bytes (limit {max_bytes}); refused")
+    return path

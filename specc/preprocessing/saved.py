@@ -11,10 +11,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from specc.core.files import check_regular_file
 from specc.errors import UsageError
 
 MAX_TOKENIZER_BYTES = 1 << 20
 """Largest ``tokenizer.json`` read (its content is a handful of settings)."""
+
+MAX_VOCABULARY_BYTES = 256 << 20
+"""Largest ``vocab.txt`` read."""
 
 
 def load_encoder(folder: str | Path):
@@ -26,10 +30,9 @@ def load_encoder(folder: str | Path):
             line naming the file).
     """
     folder = Path(folder)
-    path = folder / "tokenizer.json"
+    path = check_regular_file(folder / "tokenizer.json", MAX_TOKENIZER_BYTES)
+    check_regular_file(folder / "vocab.txt", MAX_VOCABULARY_BYTES)
     try:
-        if path.stat().st_size > MAX_TOKENIZER_BYTES:
-            raise UsageError(f"{path}: {path.stat().st_size} bytes; refused")
         kind = json.loads(path.read_text(encoding="utf-8")).get("kind", "words")
         if kind == "words":
             from specc.preprocessing.text import TextEncoder

@@ -26,7 +26,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from specc.core.files import check_regular_file
 from specc.errors import UsageError
+
+MAX_METRICS_BYTES = 64 << 20
+"""Largest ``metrics.json`` read."""
 
 METRICS = "metrics.json"
 HISTORY = "history.csv"
@@ -98,9 +102,10 @@ def read_metrics(folder: str | Path) -> dict:
         why = _text(folder / "error.txt")
         raise UsageError(f"{folder}: not a finished run (no {METRICS})"
                          + (f"; it failed: {why.strip()}" if why else ""))
+    check_regular_file(path, MAX_METRICS_BYTES, METRICS)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise UsageError(f"{path}: not valid JSON ({e})") from None
 
 

@@ -21,7 +21,11 @@ import json
 import zipfile
 from pathlib import Path
 
+from specc.core.files import check_regular_file
 from specc.errors import UsageError
+
+MAX_MODEL_BYTES = 16 << 30
+"""Largest model file loaded (16 GiB)."""
 
 MAX_CONFIG_BYTES = 64 << 20
 """Largest ``config.json`` inside a ``.keras`` file that is read (a zip bomb guard)."""
@@ -83,6 +87,7 @@ def keras_config(path: Path) -> dict:
         UsageError: not a ``.keras`` archive, an oversized or unreadable config, or a class
             that could run code on load (named in the message).
     """
+    check_regular_file(path, MAX_MODEL_BYTES, "model file")
     try:
         with zipfile.ZipFile(path) as archive:
             info = archive.getinfo("config.json")
@@ -164,6 +169,7 @@ def load_pipeline(path: Path):
         UsageError: an untrusted type (named), or an unreadable file.
     """
     import skops.io as sio
+    check_regular_file(path, MAX_MODEL_BYTES, "model file")
     try:
         data = Path(path).read_bytes()
         untrusted = [t for t in sio.get_untrusted_types(data=data)
