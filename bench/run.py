@@ -81,9 +81,9 @@ def bench_validate(repeats: int = 20) -> list[dict]:
 
 def bench_build(repeats: int = 3) -> list[dict]:
     """specc build vs hand-written construction, seconds (median)."""
-    from specc.data.backbones import resolve_preset
-    from specc.compiler.model import compile_spec
     from specc import load_spec
+    from specc.compiler.model import compile_spec
+    from specc.data.backbones import resolve_preset
     hand = {name: builder for name, (builder, _) in THROUGHPUT.items()}
     preset = str(resolve_preset("minilm-l6"))
     hand["sst2_bert_finetune.yaml"] = lambda: baselines.bert_classifier(preset)
@@ -171,11 +171,11 @@ def bench_throughput(repeats: int, bert: bool = True) -> list[dict]:
 
 def bench_features(repeats: int, n: int = 512) -> dict:
     """Frozen BERT mean features (sst2_bert_features_logreg): samples/s, specc vs hand."""
-    from specc.data.backbones import resolve_preset
-    from specc.data import load_dataset
     from specc import load_spec
-    from specc.preprocessing.wordpiece import WordPieceEncoder
     from specc.compiler.features import BertFeatures
+    from specc.data import load_dataset
+    from specc.data.backbones import resolve_preset
+    from specc.preprocessing.wordpiece import WordPieceEncoder
     spec = load_spec(SPECS / "sst2_bert_features_logreg.yaml")
     texts = load_dataset(spec.resolved["data"], spec.base_dir, task=spec.task).train_texts[:n]
     ours = BertFeatures("minilm-l6", pooling="mean", max_len=64, base_dir=str(SPECS))
@@ -218,9 +218,9 @@ def bench_cache() -> dict:
 
 def bench_end_to_end() -> dict:
     """``specc train specs/lstm.yaml`` vs the hand-written tutorial script, wall seconds."""
-    from specc.data import load_dataset
-    from specc import load_spec
     import specc
+    from specc import load_spec
+    from specc.data import load_dataset
     spec = load_spec(SPECS / "lstm.yaml")
     with tempfile.TemporaryDirectory() as tmp:
         with empty_cache(f"{tmp}/cache"):  # cold: tokenization included

@@ -14,7 +14,7 @@ import json
 import sys
 
 from specc import __version__
-from specc.errors import SpecError, SpeccError, UsageError
+from specc.errors import SpeccError, SpecError, UsageError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -157,8 +157,8 @@ def cmd_validate(args) -> int:
 
 def cmd_build(args) -> int:
     """Compile the spec and print Keras' summary; ``--save`` writes a ``.keras`` file."""
-    from specc.loader.validate import load_spec
     from specc.core.quiet import import_keras
+    from specc.loader.validate import load_spec
     spec = load_spec(args.spec)
     import_keras()
     from specc.compiler.model import compile_spec
@@ -283,8 +283,9 @@ def _write_rows(rows: list[dict], output: str | None, suffix: str) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    from specc.core.files import write_text
     from pathlib import Path
+
+    from specc.core.files import write_text
     write_text(Path(output), text)
     print(f"wrote {len(rows)} predictions to {output}", file=sys.stderr)
 

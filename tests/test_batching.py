@@ -10,8 +10,8 @@ import yaml
 
 from specc.cli import main
 from specc.compiler.lengths import bucketing_blocker, uses_bucketing
-from specc.loader.validate import load_spec
 from specc.core.quiet import import_keras
+from specc.loader.validate import load_spec
 from tests.conftest import SPECS
 from tests.test_train_e2e import CSV_DATA, make_csv
 

@@ -14,10 +14,10 @@ from specc.core.quiet import import_keras, import_keras_hub
 keras = import_keras()
 keras_hub = import_keras_hub()
 
-from specc.data.backbones import resolve_preset  # noqa: E402
 from specc.compiler.bert import build_bert_model, load_backbone  # noqa: E402
-from specc.preprocessing.wordpiece import WordPieceEncoder  # noqa: E402
 from specc.compiler.features import BertFeatures  # noqa: E402
+from specc.data.backbones import resolve_preset  # noqa: E402
+from specc.preprocessing.wordpiece import WordPieceEncoder  # noqa: E402
 
 # sentence-transformers' quickstart for all-MiniLM-L6-v2
 # (https://sbert.net/docs/sentence_transformer/usage/usage.html): cosine similarities of the
@@ -144,8 +144,8 @@ def test_preset_folder_is_resolved(tmp_path):
 
 def test_keras_hub_preset_folder_loads_by_path(backbone, encoder, tmp_path, write_spec):
     """A folder written by keras-hub's save_to_preset is a valid backbone preset."""
-    from specc.data.backbones import read_config
     from specc.compiler.model import compile_spec
+    from specc.data.backbones import read_config
     from specc.loader.validate import load_spec
     folder = tmp_path / "my-preset"
     backbone.save_to_preset(str(folder))

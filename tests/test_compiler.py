@@ -160,8 +160,8 @@ def test_compiled_pipeline_equals_hand_written(name):
 @pytest.mark.parametrize("name", sorted(BERT_SPECS))
 def test_compiled_bert_equals_hand_written_keras_hub(name):
     """The BERT tutorial model: keras-hub backbone, [CLS] vector, Dropout, Dense head."""
-    from specc.data.backbones import resolve_preset
     from specc.core.quiet import import_keras_hub
+    from specc.data.backbones import resolve_preset
     keras_hub = import_keras_hub()
     pooling, max_len, units = BERT_SPECS[name]
     backbone = keras_hub.models.BertBackbone.from_preset(str(resolve_preset("minilm-l6")))

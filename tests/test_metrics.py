@@ -46,8 +46,8 @@ def test_regression_metrics():
     ("mse", [1.0, 2.0], [[1.5], [1.0]]),
 ])
 def test_test_loss_equals_keras_evaluate(loss, y, scores):
-    from specc.runtime.evaluate import mean_loss
     from specc.core.quiet import import_keras
+    from specc.runtime.evaluate import mean_loss
     keras = import_keras()
     y, scores = np.array(y), np.array(scores, dtype="float32")
     model = keras.Sequential([keras.Input((scores.shape[1],)), keras.layers.Identity()])

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from specc.cli import main
-from specc.loader.validate import load_spec
 from specc.core.quiet import import_keras
+from specc.loader.validate import load_spec
 from tests.conftest import PRETRAIN, SENTENCES
 
 keras = import_keras()
+
 
 def test_mlm_accuracy_curve_rises(pretrained):
     run, m = pretrained
@@ -29,8 +30,8 @@ def test_mlm_accuracy_curve_rises(pretrained):
 
 
 def test_preset_loads_in_keras_hub_with_the_learnt_vocabulary(pretrained):
-    from specc.data.backbones import read_config
     from specc.core.quiet import import_keras_hub
+    from specc.data.backbones import read_config
     keras_hub = import_keras_hub()
     run, m = pretrained
     preset = run / "preset"

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import keras
 
-from specc.data.backbones import resolve_preset
 from specc.compiler.lengths import uses_bucketing
 from specc.compiler.model import apply_layers, output_head
+from specc.data.backbones import resolve_preset
 
 INPUT_NAMES = ("token_ids", "segment_ids", "padding_mask")
 

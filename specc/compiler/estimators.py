@@ -97,6 +97,7 @@ TFIDF_ARGS = {
 }
 """``TfidfVectorizer`` arguments a spec may set (scikit-learn's names)."""
 
+
 def estimator_schema() -> dict:
     """``model.estimator``: ``{EstimatorName: {args}}``, discriminated by name."""
     return {"type": "object", "minProperties": 1, "maxProperties": 1,

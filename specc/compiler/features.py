@@ -48,8 +48,8 @@ class BertFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         """Vectors of the texts ``X`` (from the cache when the same texts were seen)."""
-        from specc.data.backbones import resolve_preset
         from specc.core.cache import cache_key, cached_array, folder_digest, texts_digest
+        from specc.data.backbones import resolve_preset
         texts = [str(t) for t in X]
         folder = resolve_preset(self.preset, self.base_dir)
         key = cache_key(texts=texts_digest(texts), preset=folder_digest(str(folder)),
@@ -65,6 +65,7 @@ class BertFeatures(TransformerMixin, BaseEstimator):
         """(encoder, Keras model: BERT inputs -> pooled vector), built once per instance."""
         if getattr(self, "_net", None) is None:
             import keras
+
             from specc.compiler.bert import bert_inputs, load_backbone, pool
             from specc.preprocessing.wordpiece import WordPieceEncoder
             encoder = WordPieceEncoder(self.preset, self.max_len, self.base_dir)

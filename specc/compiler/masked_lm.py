@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from specc.data.backbones import MASKING_DEFAULTS
 from specc.core.quiet import import_keras_hub
+from specc.data.backbones import MASKING_DEFAULTS
 
 SPECIAL = ("[PAD]", "[CLS]", "[SEP]")
 """Tokens never selected for masking."""

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from specc.data.backbones import ARCHITECTURE, PresetError, backbone_config, resolve_preset
 from specc.compiler.estimators import ESTIMATORS
 from specc.compiler.kinds import model_kind
 from specc.compiler.registry import Tensor
 from specc.compiler.shapes import walk_stack
+from specc.data.backbones import ARCHITECTURE, PresetError, backbone_config, resolve_preset
 
 KERAS_ONLY_TRAIN = ("optimizer", "batch_size", "epochs", "early_stopping", "checkpoint",
                     "tensorboard")

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from specc.core.yaml_source import SpecSource
 from specc.data import is_series
 from specc.errors import DataError, SpecIssue
-from specc.core.yaml_source import SpecSource
 
 
 def semantic_issues(source: SpecSource, spec: dict, bad: set[str],

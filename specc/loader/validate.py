@@ -15,11 +15,11 @@ from pathlib import Path
 
 from jsonschema import Draft7Validator, validators
 
+from specc.core.yaml_source import SpecSource, parse_spec, read_spec
 from specc.errors import SpecError, SpecIssue, UsageError
 from specc.loader.defaults import fill_defaults
-from specc.loader.spec import Spec
 from specc.loader.messages import explain
-from specc.core.yaml_source import SpecSource, parse_spec, read_spec
+from specc.loader.spec import Spec
 from specc.schema import load_schema
 
 
@@ -71,6 +71,7 @@ def load_spec(source: str | Path | Mapping, base_dir: str | Path | None = None, 
     from specc.loader.semantic import semantic_issues
     if isinstance(source, Mapping):
         import yaml
+
         from specc.loader.spec import thaw
         name = file or "<dict>"
         try:

@@ -80,8 +80,8 @@ def compare_runs(folders: list[str | Path], out: str | Path, title: str = "Run c
         UsageError: a folder is not a finished run; the runs mix classification and
             regression; ``out`` cannot be written (RunError).
     """
-    from specc.reports import plots
     from specc.core.files import write_text
+    from specc.reports import plots
     folders, names, sweeps = _expand_sweeps([Path(f) for f in folders])
     docs = [read_metrics(f) for f in folders]
     tasks = {"regression" if d.get("task") == "regression" else "classification" for d in docs}

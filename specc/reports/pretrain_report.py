@@ -6,9 +6,9 @@ from pathlib import Path
 
 import yaml
 
+from specc.core.files import write_text
 from specc.reports.plots import plot_history
 from specc.reports.templating import environment
-from specc.core.files import write_text
 
 
 def plot_mlm_curve(curve: list[dict], path: Path) -> Path:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from specc.core.files import write_bytes, write_text
 from specc.reports import runfiles
 from specc.reports.metrics import confidence
-from specc.core.files import write_bytes, write_text
 
 MAX_TEXT_CHARS = 600
 

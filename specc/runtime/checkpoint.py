@@ -24,8 +24,8 @@ from pathlib import Path
 
 import keras
 
-from specc.errors import RunError
 from specc.core.files import write_text
+from specc.errors import RunError
 
 DIR = "checkpoint"
 STATE = "state.json"

@@ -100,6 +100,7 @@ def _export_saved_model(run, model, out: Path) -> Path:
     """The SavedModel of ``model`` with the ``serving_default`` signature (module doc);
     written to a temporary folder beside ``out``, then renamed."""
     import tensorflow as tf
+
     from specc.core.quiet import import_keras
     keras = import_keras()
     names = tf.constant(run.class_names or [], dtype=tf.string)

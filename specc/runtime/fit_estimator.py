@@ -19,8 +19,8 @@ from sklearn import metrics as skm
 
 from specc.compiler.estimators import ESTIMATORS, estimator_entry
 from specc.compiler.kinds import MODEL_KINDS
-from specc.reports.metrics import classification_metrics, regression_metrics
 from specc.core.cache import cache_dir
+from specc.reports.metrics import classification_metrics, regression_metrics
 from specc.runtime.fitted import Fitted
 from specc.runtime.prepare import Prepared
 from specc.runtime.safe_load import save_pipeline

@@ -21,12 +21,13 @@ import numpy as np
 
 from specc.compiler.optimizers import build_optimizer
 from specc.compiler.tasks import get_task
+from specc.core.files import save_model
 from specc.data import is_series
 from specc.errors import RunError
 from specc.runtime.evaluate import evaluate
 from specc.runtime.fitted import Fitted
 from specc.runtime.prepare import Prepared
-from specc.core.files import save_model
+
 
 def callbacks(train: dict, folder: Path) -> list:
     """EarlyStopping, best-epoch ModelCheckpoint (``best.keras``) and TensorBoard (logs in
@@ -134,8 +135,8 @@ def compiled_model(spec, prep: Prepared, options):
     metrics (:data:`specc.compiler.tasks.TASKS`), the spec's optimizer with its schedule sized to the steps
     of ``train.epochs`` epochs over ``prep.x_train``, and ``options``
     (:class:`~specc.runtime.options.RunOptions`: mixed precision, XLA)."""
-    from specc.compiler.model import compile_spec
     from specc.compiler.batching import steps_per_epoch
+    from specc.compiler.model import compile_spec
     train = spec.resolved["train"]
     n_classes = len(prep.class_names) if prep.class_names else None
     model = compile_spec(spec, n_classes=n_classes, mixed_precision=options.mixed_precision)
@@ -161,8 +162,8 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None,
         RunError: the loss became NaN/inf; a checkpoint cannot be written.
         Interrupted: Ctrl-C; the message says which epoch can be resumed.
     """
-    from specc.runtime import checkpoint
     from specc.compiler.batching import eval_dataset, steps_per_epoch, train_dataset
+    from specc.runtime import checkpoint
     from specc.runtime.options import run_options
     train = spec.resolved["train"]
     options = run_options(spec.resolved, gpus)

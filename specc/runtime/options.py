@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from specc.compiler.batching import Batching
 from specc.compiler.kinds import kind_of
 from specc.compiler.lengths import uses_bucketing
 from specc.data import is_series
-from specc.compiler.batching import Batching
 
 JIT_LENGTH_MULTIPLE = 32
 """With XLA and bucketing, batch lengths are rounded up to a multiple of this, so XLA

@@ -141,10 +141,10 @@ class KerasPredictor(Predictor):
     def __init__(self, folder: Path, resolved):
         super().__init__(folder, resolved)
         from specc.compiler.kinds import kind_of
-        from specc.runtime.options import run_options
-        from specc.runtime.safe_load import load_keras_model
         from specc.data import is_series
         from specc.preprocessing.saved import load_encoder
+        from specc.runtime.options import run_options
+        from specc.runtime.safe_load import load_keras_model
         if is_series(resolved):
             raise UsageError(f"{folder}: a series run predicts from windows of numbers, not "
                              "texts; specc predict takes text runs")

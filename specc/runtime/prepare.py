@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from specc.data import SeriesDataset, TextDataset, subsample, validation_split
 from specc.compiler.tasks import get_task
+from specc.data import SeriesDataset, TextDataset, subsample, validation_split
 from specc.data.splits import nested_subset
 from specc.preprocessing.text import TextEncoder
 

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from specc.errors import RunError, SpeccError
 from specc.core.files import write_text
+from specc.errors import RunError, SpeccError
 from specc.runtime.rundir import create_run_dir, default_run_dir
 
 EVALUATIONS_PER_PASS = 4
@@ -102,10 +102,10 @@ def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
     """
     import keras
 
+    from specc.compiler.batching import steps_per_epoch
     from specc.compiler.masked_lm import build_masked_lm, mask_generator, masked_lm_backbone
     from specc.compiler.optimizers import build_optimizer
     from specc.data import load_dataset
-    from specc.compiler.batching import steps_per_epoch
     from specc.runtime.device import describe_device, gpu_count
     from specc.runtime.fit_keras import NanGuard, model_summary, nan_error, param_counts
     from specc.runtime.options import run_options

@@ -40,11 +40,11 @@ def learning_curve(spec, fractions: list[float], out: str | None = None, log=pri
         RunError / DataError: as :func:`specc.runtime.train.train_spec`; runs finished
             before a failure keep their folders.
     """
+    from specc.core.files import write_text
     from specc.reports import plots
     from specc.reports.compare import compare_runs
     from specc.reports.render import Plot
     from specc.reports.runfiles import read_metrics
-    from specc.core.files import write_text
     from specc.runtime.rundir import create_run_dir, default_run_dir
     from specc.runtime.train import train_spec
     if not spec.task_def.classification:

@@ -22,6 +22,7 @@ import keras
 import yaml
 
 from specc.compiler.tasks import get_task
+from specc.core.files import write_text
 from specc.data import load_dataset
 from specc.errors import RunError, SpeccError, UsageError
 from specc.reports.metrics import ranking_metrics
@@ -29,9 +30,7 @@ from specc.reports.render import render_run
 from specc.runtime.artifacts import write_artifacts
 from specc.runtime.device import describe_device, gpu_count
 from specc.runtime.prepare import prepare
-from specc.core.files import write_text
 from specc.runtime.rundir import create_run_dir, default_run_dir
-
 
 RUN_FILE = "run.json"
 """Written when a run starts: the spec file's absolute path and the training fraction."""

@@ -10,10 +10,10 @@ the two identical. ``default`` values in it are what ``specc`` fills in.
 
 from __future__ import annotations
 
-from specc.data.backbones import ARCHITECTURE, MASKING_DEFAULTS, PRESETS
 from specc.compiler.estimators import estimator_schema, features_schema
 from specc.compiler.optimizers import optimizer_schema
 from specc.compiler.registry import layers
+from specc.data.backbones import ARCHITECTURE, MASKING_DEFAULTS, PRESETS
 
 SCHEMA_ID = "https://specc.dev/schema/spec.schema.json"
 POS_INT = {"type": "integer", "minimum": 1}
