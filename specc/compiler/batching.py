@@ -158,8 +158,9 @@ def predict(model, x, batch_size: int, plan: Batching = Batching()) -> np.ndarra
     """``model.predict`` over ``x`` in length-sorted batches, returned in ``x``'s row order.
 
     Inputs that fit in one batch skip tf.data: ``model.predict_on_batch`` on the rows
-    trimmed as :func:`eval_dataset` would trim them (a served request of a few texts
-    then costs one model call, not a pipeline).
+    trimmed as :func:`eval_dataset` would trim them (a served request of a few texts then
+    costs one model call, not a pipeline). Larger inputs without bucketing go to
+    ``model.predict`` as arrays (nothing to sort or trim).
     """
     n = _rows(x)
     if 0 < n <= batch_size:
@@ -171,6 +172,8 @@ def predict(model, x, batch_size: int, plan: Batching = Batching()) -> np.ndarra
             lambda t: np.asarray(t)[:, :keep])  # noqa: E731
         x = {k: cut(v) for k, v in x.items()} if isinstance(x, dict) else cut(x)
         return np.asarray(model.predict_on_batch(x))
+    if not plan.bucketing and n:  # fixed shapes: Keras' own batching of arrays suffices
+        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
     ds, order = eval_dataset(x, None, batch_size, plan)
     out = model.predict(ds, verbose=0)
     restored = np.empty_like(out)
