@@ -22,6 +22,7 @@ import pytest
 import specc
 from specc.cli import main
 from specc.core.quiet import import_keras
+from tests.conftest import ROOT
 
 keras = import_keras()
 
@@ -165,12 +166,9 @@ model:
 train: {optimizer: {name: adam, learning_rate: 0.001}, batch_size: 16, epochs: 2, seed: 1}
 """
 
-FRESH_TF_TEXT = "import tensorflow_text\n" + FRESH_TF
-
-
 def test_bert_run_predicts_and_exports_like_its_test_split(tiny_preset, tmp_path, write_spec):
     """A BERT run (tiny pretrained preset): predictions equal predictions.npz; the .keras
-    export and the SavedModel (with TensorFlow Text's ops) predict the same."""
+    export and the SavedModel (in a Python that imports only TensorFlow) predict the same."""
     from tests.test_train_e2e import make_csv
     make_csv(tmp_path)
     run_dir = tmp_path / "run"
@@ -190,10 +188,36 @@ def test_bert_run_predicts_and_exports_like_its_test_split(tiny_preset, tmp_path
     np.testing.assert_allclose(got, want.probabilities, atol=1e-5)
     sm = tmp_path / "sm"
     assert main(["export", str(run_dir), "--format", "saved_model", "--out", str(sm)]) == 0
-    proc = subprocess.run([sys.executable, "-c", FRESH_TF_TEXT, str(sm), json.dumps(texts[:8])],
+    proc = subprocess.run([sys.executable, "-c", FRESH_TF, str(sm), json.dumps(texts[:8])],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300,
                           env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     fresh = json.loads(proc.stdout.strip().splitlines()[-1])
     assert fresh["label"] == want.labels[:8]
     np.testing.assert_allclose(fresh["probabilities"], want.probabilities[:8], atol=1e-5)
+
+
+TRICKY = ["", "   ", "Hello, World!", "naïve café RÉSUMÉ", "don't stop---ever...", "中文字符 and 日本語",
+          "emoji 🙂🙂 end", "tabs\tand\nnewlines", "a" * 150, "x" * 30 + "ing", "$100 @home #tag",
+          "C++ & C# | <b>bold</b>", "Ünïcödé ÀÉÎÕÜ straße", "it's a gorgeous, witty, seductive movie.",
+          "ﬁne ﬂow", "ＡＢＣ full-width", "Ⅻ ½ ㎏", "wait… what", "İstanbul"]
+
+
+def test_core_tensorflow_wordpiece_equals_keras_hub():
+    """The SavedModel's BERT preprocessing (core TF ops) gives keras-hub's ids."""
+    import tensorflow as tf
+
+    from specc.preprocessing.wordpiece import WordPieceEncoder
+    from specc.preprocessing.wordpiece_tf import bert_inputs_fn
+    from tests.conftest import data_dir_available
+    texts = list(TRICKY)
+    if data_dir_available():
+        from specc.data import load_dataset
+        texts += load_dataset({"dataset": "sst2"}, ROOT, task="binary").test_texts[:300]
+    enc = WordPieceEncoder("minilm-l6", 48)
+    want = enc.encode(texts)
+    fn = tf.function(bert_inputs_fn(enc.vocabulary(), enc.tokenizer.lowercase, 48))
+    got = {k: v.numpy() for k, v in fn(tf.constant(texts)).items()}
+    for key in ("token_ids", "segment_ids", "padding_mask"):
+        diff = [t for t, a, b in zip(texts, got[key], want[key]) if not np.array_equal(a, b)]
+        assert not diff, (key, diff[:3])

@@ -12,9 +12,9 @@
   (``keras.export.ExportArchive``) whose ``serving_default`` signature takes a 1-D
   ``tf.string`` tensor ``texts`` and returns ``label`` (tf.string class names) and
   ``probabilities`` (float32 ``(batch, n_classes)``); regression returns ``prediction``.
-  A Keras-stack export loads with only TensorFlow (``tf.saved_model.load``), so TF Serving
-  can serve it; a BERT export uses TensorFlow Text's WordPiece ops, so its loader must
-  ``import tensorflow_text`` first.
+  It loads and predicts with only TensorFlow (``tf.saved_model.load``; no specc, Keras or
+  keras-hub import), so TF Serving can serve it: BERT's WordPiece preprocessing is
+  rebuilt from core TensorFlow ops (:mod:`specc.preprocessing.wordpiece_tf`).
 * scikit-learn runs (either format name): the fitted pipeline as ``.skops`` whose
   ``predict`` returns class names (its estimator's ``classes_`` are the names).
 """
@@ -68,44 +68,72 @@ def export_run(run, fmt: str = "keras", out: str | Path | None = None) -> Path:
         return _export_pipeline(run, predictor, out)
     if fmt == "keras" and out.suffix != ".keras":
         raise UsageError(f"--out {out}: a Keras export's file name must end in .keras")
-    model = string_model(run, predictor)
     if fmt == "keras":
         from specc.core.files import save_model
-        save_model(model, out)
+        save_model(string_model(run, predictor), out)
         write_text(out.with_name(out.name + ".json"), json.dumps(
             {"task": run.task, "class_names": run.class_names, "spec": run.spec.to_dict()},
             indent=2) + "\n")
         return out
-    return _export_saved_model(run, model, out)
+    return _export_saved_model(run, predictor, out)
 
 
-def string_model(run, predictor):
-    """Keras model: strings ``(batch,)`` -> the run's model outputs as probabilities
-    ``(batch, n_classes)`` (binary sigmoids become two columns) or values ``(batch, 1)``."""
+def _two_columns(run, outputs, ops):
+    """A binary task's sigmoid ``(batch, 1)`` as ``[1 - p, p]`` (other outputs as they are);
+    ``ops`` is ``keras.ops`` or ``tf``."""
+    if run.spec.task_def.classification and run.spec.task_def.head_units == 1:
+        return ops.concat([1.0 - outputs, outputs], axis=1) if hasattr(ops, "concat") else \
+            ops.concatenate([ops.subtract(1.0, outputs), outputs], axis=1)
+    return outputs
+
+
+def _keras_tf():
+    """``keras``, after checking that the backend can hold string tensors.
+
+    Raises:
+        UsageError: another backend than TensorFlow.
+    """
     from specc.core.quiet import import_keras
     keras = import_keras()
     if keras.backend.backend() != "tensorflow":
         raise UsageError("exporting a model that takes strings needs the TensorFlow backend "
                          "(KERAS_BACKEND=tensorflow)")
+    return keras
+
+
+def string_model(run, predictor):
+    """Keras model: strings ``(batch,)`` -> the run's model outputs as probabilities
+    ``(batch, n_classes)`` (binary sigmoids become two columns) or values ``(batch, 1)``."""
+    keras = _keras_tf()
     pre = predictor.encoder.string_model()
     texts = keras.Input(shape=(), dtype="string", name="texts")
-    outputs = predictor.model(pre(texts))
-    if run.spec.task_def.classification and run.spec.task_def.head_units == 1:
-        outputs = keras.layers.Concatenate(name="probabilities")(
-            [keras.ops.subtract(1.0, outputs), outputs])
+    outputs = _two_columns(run, predictor.model(pre(texts)), keras.ops)
     return keras.Model(texts, outputs, name=f"{run.name}_text")
 
 
-def _export_saved_model(run, model, out: Path) -> Path:
-    """The SavedModel of ``model`` with the ``serving_default`` signature (module doc);
-    written to a temporary folder beside ``out``, then renamed."""
+def _export_saved_model(run, predictor, out: Path) -> Path:
+    """The SavedModel of the run with the ``serving_default`` signature (module doc):
+    BERT inputs from :func:`specc.preprocessing.wordpiece_tf.bert_inputs_fn` (core
+    TensorFlow ops only), other models through :func:`string_model`; written to a
+    temporary folder beside ``out``, then renamed."""
     import tensorflow as tf
-
-    from specc.core.quiet import import_keras
-    keras = import_keras()
+    keras = _keras_tf()
     names = tf.constant(run.class_names or [], dtype=tf.string)
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    encoder = predictor.encoder
+    if hasattr(encoder, "tokenizer"):  # WordPiece: keras-hub's runs TensorFlow Text kernels
+        from specc.preprocessing.wordpiece_tf import bert_inputs_fn
+        prepare = bert_inputs_fn(encoder.vocabulary(), encoder.tokenizer.lowercase,
+                                 encoder.max_len)
+        archive.track(predictor.model)
+        for table in prepare.tables:
+            archive.track(table)
+
+        def model(texts):
+            return _two_columns(run, tf.cast(predictor.model(prepare(texts)), tf.float32), tf)
+    else:
+        model = string_model(run, predictor)
+        archive.track(model)
 
     def serve(texts):
         outputs = tf.cast(model(texts), tf.float32)
