@@ -68,3 +68,20 @@ def test_saved_encoder_reloads_to_the_same_ids(tmp_path):
     texts = ["a b c unseen", "c c b a"]
     assert again.vocabulary == enc.vocabulary
     assert again.encode(texts).tolist() == enc.encode(texts).tolist()
+
+
+def test_pad_rows_equals_keras_pad_sequences():
+    import numpy as np
+
+    from specc.core.quiet import import_keras
+    from specc.preprocessing.text import pad_rows
+    keras = import_keras()
+    rng = np.random.default_rng(1)
+    rows = [rng.integers(1, 50, size=n).tolist() for n in (0, 1, 4, 9, 10, 11, 30, 0)]
+    values = np.asarray([t for r in rows for t in r], np.int32)
+    splits = np.concatenate([[0], np.cumsum([len(r) for r in rows])])
+    for padding in ("pre", "post"):
+        for truncating in ("pre", "post"):
+            want = keras.utils.pad_sequences(rows, maxlen=10, padding=padding,
+                                             truncating=truncating, dtype="int32")
+            np.testing.assert_array_equal(pad_rows(values, splits, 10, padding, truncating), want)

@@ -22,6 +22,26 @@ ENCODE_BATCH = 2048
 """Texts vectorized per call (bounds the dense intermediate: batch x longest text)."""
 
 
+def pad_rows(values: np.ndarray, splits: np.ndarray, max_len: int, padding: str = "pre",
+             truncating: str = "pre") -> np.ndarray:
+    """Ragged rows (``values`` cut at ``splits``, as a ``tf.RaggedTensor`` stores them) as an
+    int32 ``(rows, max_len)`` array, cut and padded with 0 exactly as
+    ``keras.utils.pad_sequences(rows, maxlen=max_len, padding=..., truncating=...)``
+    (https://keras.io/api/data_loading/text/), in vectorized NumPy instead of a loop per row.
+    """
+    splits = np.asarray(splits, dtype=np.int64)
+    lens = np.diff(splits)
+    n = len(lens)
+    kept = np.minimum(lens, max_len)
+    first = splits[:-1] + (lens - kept if truncating == "pre" else 0)
+    column = max_len - kept if padding == "pre" else np.zeros(n, np.int64)
+    within = np.arange(int(kept.sum())) - np.repeat(np.cumsum(kept) - kept, kept)
+    out = np.zeros((n, max_len), np.int32)
+    out[np.repeat(np.arange(n), kept), np.repeat(column, kept) + within] = \
+        np.asarray(values)[np.repeat(first, kept) + within]
+    return out
+
+
 class TextEncoder:
     """Fit a word vocabulary on training texts and turn texts into ``(n, max_len)`` int32 ids.
 
@@ -70,18 +90,17 @@ class TextEncoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Token ids of ``texts``: int32 array ``(len(texts), max_len)``."""
-        keras = import_keras()
-        rows: list[np.ndarray] = []
+        parts = [np.zeros((0, self.max_len), np.int32)]
         for start in range(0, len(texts), ENCODE_BATCH):
             ragged = self._layer(np.asarray(texts[start:start + ENCODE_BATCH], dtype=object))
             values = np.asarray(ragged.flat_values, dtype=np.int32)
-            splits = np.asarray(ragged.row_splits)
-            for a, b in zip(splits[:-1], splits[1:]):
-                row = values[a:b]
-                rows.append(row if self.oov_token is not None else row[row != 1])
-        return keras.utils.pad_sequences(rows, maxlen=self.max_len, dtype="int32",
-                                         padding=self.padding, truncating=self.truncating,
-                                         value=0)
+            splits = np.asarray(ragged.row_splits, dtype=np.int64)
+            if self.oov_token is None:  # the classic Tokenizer drops unknown words
+                keep = values != 1
+                splits = np.concatenate([[0], np.cumsum(keep)])[splits]
+                values = values[keep]
+            parts.append(pad_rows(values, splits, self.max_len, self.padding, self.truncating))
+        return np.concatenate(parts)
 
     @classmethod
     def load(cls, folder: Path) -> "TextEncoder":
