@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from specc.core.files import check_regular_file
-from specc.core.yaml_source import parse_spec
+from specc.compiler.tasks import get_task
+from specc.core.yaml_source import SpecSource, parse_spec
 from specc.errors import SpecError, UsageError
 from specc.loader.spec import Spec
 from specc.loader.validate import load_spec
@@ -91,20 +92,18 @@ class Run:
         from specc.runtime.safe_load import refuse_pickles
         self.folder = Path(folder)
         self.metrics = read_metrics(self.folder)
+        if not isinstance(self.metrics, dict):
+            raise UsageError(f"{self.folder / 'metrics.json'}: not a JSON object")
         refuse_pickles(self.folder)
         path = check_regular_file(self.folder / "spec.yaml", MAX_SPEC_YAML_BYTES)
         try:
             text = path.read_text(encoding="utf-8")
-            resolved = parse_spec(text, str(path)).data  # alias bombs and tags refused
+            parsed = parse_spec(text, str(path))  # alias bombs and tags refused
         except (OSError, UnicodeDecodeError) as e:
             raise UsageError(f"{path}: cannot be read ({type(e).__name__})") from None
         except SpecError as e:
             raise UsageError(f"{path}: not a readable spec ({e.issues[0].message})") from None
-        if not (isinstance(resolved, dict) and isinstance(resolved.get("model"), dict)
-                and resolved.get("task") in ("binary", "multiclass", "regression")):
-            raise UsageError(f"{path}: not a resolved specc spec (needs a task and a model "
-                             "section)")
-        self.spec = Spec(path, resolved, resolved, text, self.folder)
+        self.spec = Spec(path, parsed.data, _checked_resolved(parsed), text, self.folder)
         self._predictor = None
 
     def __repr__(self) -> str:
@@ -132,11 +131,21 @@ class Run:
 
     @property
     def predictor(self):
-        """The loaded model (:class:`specc.runtime.predictors.Predictor`), loaded once."""
+        """The loaded model (:class:`specc.runtime.predictors.Predictor`), loaded once.
+
+        Raises:
+            UsageError: a model or tokenizer file that is missing, refused or does not fit
+                the run's spec (one line).
+        """
         if self._predictor is None:
             from specc.core.quiet import import_keras
             import_keras()
-            self._predictor = self.spec.model_kind.load_predictor(self.folder, self.spec.resolved)
+            try:
+                self._predictor = self.spec.model_kind.load_predictor(self.folder,
+                                                                      self.spec.resolved)
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+                raise UsageError(f"{self.folder}: the run's files do not fit together "
+                                 f"({type(e).__name__}: {str(e)[:200]})") from None
         return self._predictor
 
     def predict(self, texts: Sequence[str], batch_size: int | None = None):
@@ -189,6 +198,27 @@ class Run:
         return evaluate_file(self, Path(data), text_column=text_column,
                              label_column=label_column, fmt=format,
                              out=None if out is None else Path(out))
+
+
+def _checked_resolved(parsed: SpecSource) -> dict:
+    """A run's ``spec.yaml`` checked against the JSON Schema (types and keys only: the data
+    and presets it names need not exist here) and resolved again, so every key the
+    predictors read is present.
+
+    Raises:
+        UsageError: not a schema-valid spec of a trained (not pretraining) task.
+    """
+    from specc.loader.defaults import fill_defaults
+    from specc.loader.resolve import resolve_kind
+    from specc.loader.validate import schema_issues
+    from specc.schema import load_schema
+    data, issues = parsed.data, schema_issues(parsed)
+    if issues or not isinstance(data, dict):
+        raise UsageError(f"{issues[0]}" if issues else f"{parsed.file}: not a spec mapping")
+    if get_task(data["task"]).pretraining:
+        raise UsageError(f"{parsed.file}: a pretraining run (task {data['task']}) has no predictions; "
+                         "its product is the preset folder")
+    return resolve_kind(fill_defaults(load_schema(), data), data)
 
 
 def read_texts(source: str | Path, *, text_column: str = "text", format: str | None = None

@@ -155,3 +155,22 @@ def test_a_run_folder_holding_a_pickle_is_refused(topic_run, tmp_path):
     (copy / "model.joblib").write_bytes(b"\x80\x04K\x01.")
     with pytest.raises(specc.UsageError, match="does not load pickle"):
         specc.load_run(copy)
+
+
+def test_a_damaged_run_spec_or_metrics_is_one_line(topic_run, tmp_path):
+    import shutil
+
+    import yaml
+    copy = tmp_path / "copy"
+    shutil.copytree(topic_run[0], copy)
+    spec = yaml.safe_load((copy / "spec.yaml").read_text())
+    del spec["train"]  # defaults are filled again: still usable
+    (copy / "spec.yaml").write_text(yaml.safe_dump(spec))
+    assert specc.load_run(copy).spec.train.batch_size == 32
+    spec["model"]["layers"][0] = {"Embedding": {"output_dim": "wide"}}
+    (copy / "spec.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(specc.UsageError, match=r"spec.yaml:\d+:\d+: \$.model.layers\[0\]"):
+        specc.load_run(copy)
+    (copy / "metrics.json").write_text("[1, 2]")
+    with pytest.raises(specc.UsageError, match="not a JSON object"):
+        specc.load_run(copy)

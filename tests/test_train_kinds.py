@@ -140,7 +140,9 @@ model:
     assert m1["accuracy"] == m2["accuracy"] > 0.65
     assert m1["params"]["non_trainable"] == 22_713_216 and m1["params"]["trainable"] == 385
     check_classification_doc(m1, 2)
+    cached = sorted((tmp_path / "cache").rglob("*"))
     check_predictions_equal_test_split(first, "sst2", 200, 42)
+    assert sorted((tmp_path / "cache").rglob("*")) == cached  # predicting writes no cache
 
 
 def test_ridge_regression_on_tfidf(tmp_path, write_spec):

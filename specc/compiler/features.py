@@ -47,10 +47,13 @@ class BertFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X) -> np.ndarray:
-        """Vectors of the texts ``X`` (from the cache when the same texts were seen)."""
+        """Vectors of the texts ``X`` (from the cache when the same texts were seen; never
+        cached after :meth:`for_prediction`)."""
         from specc.core.cache import cache_key, cached_array, folder_digest, texts_digest
         from specc.data.backbones import resolve_preset
         texts = [str(t) for t in X]
+        if getattr(self, "predicting_", False):
+            return self._compute(texts)
         folder = resolve_preset(self.preset, self.base_dir)
         key = cache_key(texts=texts_digest(texts), preset=folder_digest(str(folder)),
                         pooling=self.pooling, max_len=self.max_len, version=1)
@@ -60,6 +63,13 @@ class BertFeatures(TransformerMixin, BaseEstimator):
                        {"n": len(texts), "seconds": round(time.perf_counter() - t0, 3),
                         "cached": hit}]
         return vectors
+
+    def for_prediction(self) -> "BertFeatures":
+        """Stop caching and recording ``stats_``: a loaded pipeline that predicts new texts
+        (``specc predict``, ``specc serve``) must not grow the cache or its own state with
+        every call. Returns self."""
+        self.predicting_ = True
+        return self
 
     def _network(self):
         """(encoder, Keras model: BERT inputs -> pooled vector), built once per instance."""

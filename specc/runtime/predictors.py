@@ -179,6 +179,9 @@ class EstimatorPredictor(Predictor):
         from specc.compiler.estimators import ESTIMATORS, estimator_entry
         from specc.runtime.safe_load import load_pipeline
         self.pipeline = load_pipeline(self.folder / "model.skops")
+        features = self.pipeline.named_steps["features"]
+        if hasattr(features, "for_prediction"):  # frozen BERT vectors: no cache writes
+            features.for_prediction()
         self.how = ESTIMATORS[estimator_entry(resolved["model"])[0]].scores
 
     def predict(self, texts: list[str], batch_size: int | None = None) -> Predictions:
