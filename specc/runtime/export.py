@@ -78,12 +78,11 @@ def export_run(run, fmt: str = "keras", out: str | Path | None = None) -> Path:
     return _export_saved_model(run, predictor, out)
 
 
-def _two_columns(run, outputs, ops):
-    """A binary task's sigmoid ``(batch, 1)`` as ``[1 - p, p]`` (other outputs as they are);
-    ``ops`` is ``keras.ops`` or ``tf``."""
+def _two_columns(run, outputs):
+    """A binary task's sigmoid ``(batch, 1)`` as ``[1 - p, p]`` (other outputs as they are)."""
     if run.spec.task_def.classification and run.spec.task_def.head_units == 1:
-        return ops.concat([1.0 - outputs, outputs], axis=1) if hasattr(ops, "concat") else \
-            ops.concatenate([ops.subtract(1.0, outputs), outputs], axis=1)
+        ops = _keras_tf().ops
+        return ops.concatenate([ops.subtract(1.0, outputs), outputs], axis=1)
     return outputs
 
 
@@ -107,7 +106,7 @@ def string_model(run, predictor):
     keras = _keras_tf()
     pre = predictor.encoder.string_model()
     texts = keras.Input(shape=(), dtype="string", name="texts")
-    outputs = _two_columns(run, predictor.model(pre(texts)), keras.ops)
+    outputs = _two_columns(run, predictor.model(pre(texts)))
     return keras.Model(texts, outputs, name=f"{run.name}_text")
 
 
@@ -130,7 +129,7 @@ def _export_saved_model(run, predictor, out: Path) -> Path:
             archive.track(table)
 
         def model(texts):
-            return _two_columns(run, tf.cast(predictor.model(prepare(texts)), tf.float32), tf)
+            return _two_columns(run, tf.cast(predictor.model(prepare(texts)), tf.float32))
     else:
         model = string_model(run, predictor)
         archive.track(model)

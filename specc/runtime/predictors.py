@@ -86,10 +86,11 @@ def empty_predictions(task: str, class_names: list[str] | None) -> Predictions:
 
 
 def _from_probabilities(task: str, names: list[str], outputs: np.ndarray) -> Predictions:
+    """Predictions from a Keras head's outputs; class ids as the test split was scored
+    (:func:`specc.reports.metrics.predicted_classes`)."""
+    from specc.reports.metrics import predicted_classes
     probs = get_task(task).probabilities(outputs)
-    ids = probs.argmax(axis=1).astype(np.int64)
-    if probs.shape[1] == 2 and np.asarray(outputs).reshape(len(outputs), -1).shape[1] == 1:
-        ids = (np.asarray(outputs).reshape(-1) >= 0.5).astype(np.int64)  # as training scored
+    ids = predicted_classes(np.asarray(outputs))
     return Predictions(task, names, [names[i] for i in ids], ids, probs, None, None,
                        np.asarray(outputs))
 

@@ -107,12 +107,10 @@ def keras_config(path: Path) -> dict:
                              "(specc never runs code from a run folder)")
         if registered in SPECC_CLASSES:
             continue
-        if not isinstance(module, str) or not (module == "keras" or module.startswith(
-                ("keras.", "keras_hub."))):
-            if module is None and registered is None and name in ("Functional", "Model"):
-                continue
-            if module is None and registered is None:
-                continue  # plain values (dtype policies etc.) carry no module
+        if module is None and registered is None:
+            continue  # resolved among Keras' own classes only (e.g. "Functional")
+        if not (isinstance(module, str) and (module == "keras" or module.startswith(
+                ("keras.", "keras_hub.")))):
             raise UsageError(f"{path}: the model contains the class {name!r} from "
                              f"{module or registered!r}, which specc does not load; refused")
         if name == "TextVectorization":
