@@ -104,6 +104,12 @@ class Run:
         except SpecError as e:
             raise UsageError(f"{path}: not a readable spec ({e.issues[0].message})") from None
         self.spec = Spec(path, parsed.data, _checked_resolved(parsed), text, self.folder)
+        names = self.metrics.get("class_names")
+        if self.spec.task_def.classification and not (
+                isinstance(names, list) and len(names) >= 2
+                and all(isinstance(n, str) for n in names)):
+            raise UsageError(f"{self.folder / 'metrics.json'}: class_names must be a list of 2 "
+                             "or more strings")
         self._predictor = None
 
     def __repr__(self) -> str:
@@ -122,7 +128,7 @@ class Run:
     @property
     def class_names(self) -> list[str] | None:
         """The classes in class-id order (None for regression)."""
-        return self.metrics.get("class_names")
+        return self.metrics.get("class_names") if self.spec.task_def.classification else None
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -141,8 +147,8 @@ class Run:
             from specc.core.quiet import import_keras
             import_keras()
             try:
-                self._predictor = self.spec.model_kind.load_predictor(self.folder,
-                                                                      self.spec.resolved)
+                self._predictor = self.spec.model_kind.load_predictor(
+                    self.folder, self.spec.resolved, self.class_names)
             except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
                 raise UsageError(f"{self.folder}: the run's files do not fit together "
                                  f"({type(e).__name__}: {str(e)[:200]})") from None

@@ -296,20 +296,11 @@ def cmd_evaluate(args) -> int:
     run = load_run(args.run)
     m = run.evaluate(args.data, text_column=args.text_column, label_column=args.label_column,
                      format=args.format, out=args.out)
-    print(_headline(m))
+    from specc.reports.metrics import headline
+    print(f"{headline(m)} on {m['n_test']} examples")
     if args.out:
         print(f"report: {args.out}/report.html (and report.md, metrics.json)")
     return 0
-
-
-def _headline(m: dict) -> str:
-    """``test: accuracy ..., loss ..., macro F1 ...`` (regression: loss, mae, rmse, r2)."""
-    if "classification_report" not in m:
-        return (f"loss {m['loss']:.4f}, mae {m['mae']:.4f}, rmse {m['rmse']:.4f}, "
-                f"r2 {m['r2']:.4f} on {m['n_test']} examples")
-    f1 = m["classification_report"]["macro avg"]["f1-score"]
-    return (f"accuracy {m['accuracy']:.4f}, loss {m['loss']:.4f}, macro F1 {f1:.4f} on "
-            f"{m['n_test']} examples")
 
 
 def cmd_pretrain(args) -> int:

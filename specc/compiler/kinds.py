@@ -70,9 +70,9 @@ class ModelKind:
         """Fit the model (see :attr:`trainer`); imports the framework on first use."""
         return self._resolve(self.trainer, "trainer")(*args, **kwargs)
 
-    def load_predictor(self, folder, resolved: dict):
+    def load_predictor(self, folder, resolved: dict, class_names: list[str] | None):
         """The :class:`specc.runtime.predictors.Predictor` of the run in ``folder``."""
-        return self._resolve(self.predictor, "predictor")(folder, resolved)
+        return self._resolve(self.predictor, "predictor")(folder, resolved, class_names)
 
 
 MODEL_KINDS: dict[str, ModelKind] = {k.name: k for k in (

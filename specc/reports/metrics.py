@@ -52,6 +52,15 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
             "rmse": float(np.sqrt(mse)), "r2": float(skm.r2_score(y_true, y_pred))}
 
 
+def headline(m: dict) -> str:
+    """One line of a ``metrics.json`` document's test results: ``accuracy A, loss L, macro
+    F1 F`` (classification) or ``loss L, mae M, rmse R, r2 R2`` (regression)."""
+    if "classification_report" not in m:
+        return f"loss {m['loss']:.4f}, mae {m['mae']:.4f}, rmse {m['rmse']:.4f}, r2 {m['r2']:.4f}"
+    f1 = m["classification_report"]["macro avg"]["f1-score"]
+    return f"accuracy {m['accuracy']:.4f}, loss {m['loss']:.4f}, macro F1 {f1:.4f}"
+
+
 def positive_scores(scores: np.ndarray) -> np.ndarray:
     """The positive class's score ``(n,)`` of a binary model: a sigmoid ``(n, 1)``, the second
     column of ``predict_proba`` ``(n, 2)``, or a ``decision_function`` margin ``(n,)``."""

@@ -82,7 +82,7 @@ def _write(run, out: Path, doc: dict, texts: list[str], y: np.ndarray, pred) -> 
             if (run.folder / name).is_file() and not (run.folder / name).is_symlink():
                 shutil.copyfile(run.folder / name, out / name)
         if run.class_names:
-            k = run.spec.report.get("examples", 8)
+            k = run.spec.report["examples"]
             mistakes = most_confident_mistakes(texts, y, pred.class_ids, pred.outputs,
                                                run.class_names, k)
             write_text(out / runfiles.EXAMPLES,

@@ -12,7 +12,6 @@ for LinearSVC/RidgeClassifier), or values for regression. Files are loaded safel
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,15 +100,17 @@ class Predictor:
     Args:
         folder: the run folder.
         resolved: its resolved spec (``spec.yaml``), a mapping.
+        class_names: the run's classes in class-id order (``metrics.json``, as
+            :class:`specc.api.Run` read and checked it); None for regression.
 
     Raises:
         UsageError: a missing, refused or damaged model or tokenizer file (one line).
     """
 
-    def __init__(self, folder: Path, resolved):
+    def __init__(self, folder: Path, resolved, class_names: list[str] | None):
         self.folder, self.resolved = Path(folder), resolved
         self.task = resolved["task"]
-        self.class_names = _class_names(self.folder, self.task)
+        self.class_names = class_names
 
     def predict(self, texts: list[str], batch_size: int | None = None) -> Predictions:
         """Predictions for ``texts`` (a list of ``str``), in their order."""
@@ -120,27 +121,13 @@ class Predictor:
         raise NotImplementedError
 
 
-def _class_names(folder: Path, task: str) -> list[str] | None:
-    """The run's class names (``metrics.json``), None for regression."""
-    if not get_task(task).classification:
-        return None
-    try:
-        names = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))["class_names"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise UsageError(f"{folder}: metrics.json has no readable class_names") from None
-    if not (isinstance(names, list) and len(names) >= 2 and all(isinstance(n, str) for n in names)):
-        raise UsageError(f"{folder}: metrics.json: class_names must be a list of 2 or more "
-                         "strings")
-    return names
-
-
 class KerasPredictor(Predictor):
     """Keras stacks and BERT runs: the saved tokenizer (``vocab.txt`` + ``tokenizer.json``)
     encodes the texts to int32 ids ``(n, max_len)`` (BERT: the three input arrays), then
     ``model.keras`` predicts in length-bucketed batches of ``train.batch_size``."""
 
-    def __init__(self, folder: Path, resolved):
-        super().__init__(folder, resolved)
+    def __init__(self, folder: Path, resolved, class_names: list[str] | None):
+        super().__init__(folder, resolved, class_names)
         from specc.compiler.kinds import kind_of
         from specc.data import is_series
         from specc.preprocessing.saved import load_encoder
@@ -175,8 +162,8 @@ class KerasPredictor(Predictor):
 class EstimatorPredictor(Predictor):
     """scikit-learn runs: ``model.skops`` (features -> estimator) on the raw texts."""
 
-    def __init__(self, folder: Path, resolved):
-        super().__init__(folder, resolved)
+    def __init__(self, folder: Path, resolved, class_names: list[str] | None):
+        super().__init__(folder, resolved, class_names)
         from specc.compiler.estimators import ESTIMATORS, estimator_entry
         from specc.runtime.safe_load import load_pipeline
         self.pipeline = load_pipeline(self.folder / "model.skops")

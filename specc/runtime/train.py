@@ -21,11 +21,10 @@ from pathlib import Path
 import keras
 import yaml
 
-from specc.compiler.tasks import get_task
 from specc.core.files import write_text
 from specc.data import load_dataset
 from specc.errors import RunError, SpeccError, UsageError
-from specc.reports.metrics import ranking_metrics
+from specc.reports.metrics import headline, ranking_metrics
 from specc.reports.render import render_run
 from specc.runtime.artifacts import write_artifacts
 from specc.runtime.device import describe_device, gpu_count
@@ -161,9 +160,5 @@ def resume_run(folder: str | Path, log=print) -> Path:
 
 
 def _log_result(log, m: dict, folder: Path) -> None:
-    if not get_task(m["task"]).classification:
-        log(f"test: loss {m['loss']:.4f}, mae {m['mae']:.4f}, rmse {m['rmse']:.4f}, r2 {m['r2']:.4f}")
-    else:
-        f1 = m["classification_report"]["macro avg"]["f1-score"]
-        log(f"test: accuracy {m['accuracy']:.4f}, loss {m['loss']:.4f}, macro F1 {f1:.4f}")
+    log(f"test: {headline(m)}")
     log(f"report: {folder / 'report.html'} (and report.md)")
