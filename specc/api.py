@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from specc.core.files import check_regular_file
 from specc.compiler.tasks import get_task
+from specc.core.files import check_regular_file
 from specc.core.yaml_source import SpecSource, parse_spec
 from specc.errors import SpecError, UsageError
 from specc.loader.spec import Spec
