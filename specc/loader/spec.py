@@ -131,8 +131,8 @@ def set_path(data: dict, path: str, value: Any) -> None:
         if last:
             node[step] = value
         else:
-            if isinstance(step, str) and not isinstance(node.get(step), dict | list):
-                node[step] = {} if node.get(step) is None else node[step]
+            if isinstance(step, str) and node.get(step) is None:
+                node[step] = {}
             node = node[step]
 
 

@@ -59,6 +59,10 @@ def export_run(run, fmt: str = "keras", out: str | Path | None = None) -> Path:
     out = Path(out) if out is not None else default_path(run, fmt)
     if out.exists():
         raise UsageError(f"{out} already exists; choose another --out or remove it")
+    suffix = ".skops" if not run.spec.model_kind.keras else ".keras" if fmt == "keras" else None
+    if suffix and out.suffix != suffix:
+        what = "scikit-learn" if suffix == ".skops" else "Keras"
+        raise UsageError(f"--out {out}: a {what} export's file name must end in {suffix}")
     predictor = run.predictor
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -66,8 +70,6 @@ def export_run(run, fmt: str = "keras", out: str | Path | None = None) -> Path:
         raise RunError(f"cannot create {out.parent}: {e.strerror or e}") from None
     if not run.spec.model_kind.keras:
         return _export_pipeline(run, predictor, out)
-    if fmt == "keras" and out.suffix != ".keras":
-        raise UsageError(f"--out {out}: a Keras export's file name must end in .keras")
     if fmt == "keras":
         from specc.core.files import save_model
         save_model(string_model(run, predictor), out)
@@ -158,8 +160,6 @@ def _export_pipeline(run, predictor, out: Path) -> Path:
     import copy
 
     from specc.runtime.safe_load import save_pipeline
-    if out.suffix != ".skops":
-        raise UsageError(f"--out {out}: a scikit-learn export's file name must end in .skops")
     pipeline = copy.deepcopy(predictor.pipeline)
     if run.class_names:
         est = pipeline.named_steps["estimator"]
