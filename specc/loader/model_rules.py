@@ -38,6 +38,11 @@ def model_issues(spec: dict, written: dict, series: bool, base_dir: Path):
         return
     if "masking" in written.get("model", {}):
         yield ("model", "masking"), "masking applies to task masked_lm (specc pretrain)", True
+    if kind != "estimator" and spec["data"].get("validation_split") == 0 \
+            and spec["data"].get("validation") != "dev":
+        yield (("data", "validation_split"), "validation_split: 0 (no validation) applies to "
+               "scikit-learn estimators; a Keras model needs validation data for its "
+               "per-epoch metrics, early stopping and checkpoint (use e.g. 0.1)", False)
     if kind != "keras" and series:
         yield ("model",), "a series needs a Keras layer stack (model.layers), not a text model", False
         return

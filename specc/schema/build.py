@@ -67,7 +67,12 @@ def _data_schema() -> dict:
             "validation": {"type": "string", "enum": ["split", "dev"], "default": "split",
                            "description": "split: hold out validation_split of train; "
                                           "dev: the dataset's own dev split."},
-            "validation_split": {**FRACTION, "default": 0.2},
+            "validation_split": {"type": "number", "minimum": 0, "exclusiveMaximum": 1,
+                                 "default": 0.2,
+                                 "description": "Share of train held out for validation "
+                                                "(stratified, with train.seed). 0: no "
+                                                "validation; scikit-learn estimators only "
+                                                "(fit on all training data)."},
             "grouped_validation": {"type": "boolean", "default": True,
                                    "description": "Where the dataset records groups (imdb: "
                                                   "the movie reviewed), keep each group on one "
