@@ -17,23 +17,92 @@ from specc import __version__
 from specc.errors import SpeccError, SpecError, UsageError
 
 
+ENVIRONMENT = {
+    "SPECC_DATA_DIR": "folder of the named datasets (default ~/.cache/specc/datasets)",
+    "SPECC_CACHE_DIR": "preprocessing cache and named vocabularies (default ~/.cache/specc)",
+    "KERAS_BACKEND": "Keras backend (default tensorflow)",
+}
+"""Environment variables specc reads, shown by ``--help``."""
+
+EXAMPLES = {
+    "specc": "specc validate specs/lstm.yaml && specc train specs/lstm.yaml",
+    "validate": "specc validate specs/*.yaml --strict --format json",
+    "schema": "specc schema --out .specc.schema.json",
+    "build": "specc build specs/lstm.yaml --set model.layers[1].LSTM.units=128",
+    "train": "specc train specs/lstm.yaml --set train.epochs=5 --out runs/lstm-5",
+    "pretrain": "specc pretrain specs/nsmc_pretrain.yaml --out runs/nsmc-pretrain",
+    "predict": "specc predict runs/imdb-lstm 'a great film' 'dull' --output preds.csv",
+    "evaluate": "specc evaluate runs/imdb-lstm --data my.csv --out runs/imdb-lstm-on-my",
+    "export": "specc export runs/imdb-lstm --format saved_model --out imdb_savedmodel",
+    "serve": "specc serve runs/imdb-lstm runs/imdb-conv1d --port 8000",
+    "report": "specc report runs/imdb-lstm",
+    "compare": "specc compare runs/imdb-lstm runs/imdb-conv1d --out runs/compare",
+    "graph": "specc graph specs/lstm.yaml --out lstm.svg",
+}
+"""One example per command, shown at the end of its ``--help``."""
+
+READS = {"validate": ("SPECC_DATA_DIR", "SPECC_CACHE_DIR"), "schema": (),
+         "report": (), "compare": ()}
+"""The environment variables each command reads (default: all of :data:`ENVIRONMENT`)."""
+
+
+def _epilog(command: str) -> str:
+    """The ``--help`` epilog of ``command``: its example and the environment it reads."""
+    names = READS.get(command, tuple(ENVIRONMENT))
+    lines = [f"example:\n  {EXAMPLES[command]}"]
+    if names:
+        lines.append("environment:\n" + "\n".join(f"  {n:<16} {ENVIRONMENT[n]}" for n in names))
+    return "\n\n".join(lines)
+
+
+def _overrides_parent() -> argparse.ArgumentParser:
+    """The ``--set PATH=VALUE`` option shared by the commands that read a spec."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                        dest="overrides",
+                        help="change one value of the spec before it is validated, e.g. "
+                             "--set train.epochs=5 --set model.layers[1].LSTM.units=128 "
+                             "(VALUE is YAML: 5, 1e-3, true, [3, 5], {l2: 0.01}); repeatable")
+    return parent
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="specc", description="Declarative Keras model specs: "
-                                "validate, build and train them.")
+                                "validate, build and train them.",
+                                epilog=_epilog("specc"),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"specc {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    overrides = _overrides_parent()
 
-    v = sub.add_parser("validate", help="check specs against the schema and semantic rules")
+    def command(name: str, parents=(), **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=list(parents), epilog=_epilog(name),
+                              formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+    v = command("validate", [overrides], help="check specs against the schema and semantic "
+                                              "rules",
+                description="Check specs against the schema and semantic rules; no TensorFlow "
+                            "import. An error is a wrong spec; a warning is a resource the "
+                            "spec names (data file, preset folder, named vocabulary) that is "
+                            "absent on this machine. Exit status: 0 valid (warnings allowed), "
+                            "1 an error (or a warning with --strict), 2 a file that cannot be "
+                            "read or a bad option.")
     v.add_argument("files", nargs="+", metavar="FILE")
     v.add_argument("--format", choices=["text", "json"], default="text",
-                   help="json: one object with every issue, for CI")
+                   help="json: one object with every issue and its severity, for CI")
+    v.add_argument("--strict", action="store_true",
+                   help="treat warnings (absent data files, presets, vocabularies) as errors")
 
-    b = sub.add_parser("build", help="compile a spec and print the Keras model summary "
-                                     "(or the scikit-learn pipeline)")
+    sc = command("schema", help="print (or write) the JSON Schema of specs of this specc "
+                                "version, for editors and check-jsonschema")
+    sc.add_argument("--out", metavar="FILE", help="write it to FILE instead of printing it")
+
+    b = command("build", [overrides], help="compile a spec and print the Keras model summary "
+                                           "(or the scikit-learn pipeline)")
     b.add_argument("spec", metavar="SPEC")
     b.add_argument("--save", metavar="PATH.keras", help="also write the model to this file")
 
-    t = sub.add_parser("train", help="train a spec and write a run folder with a metric report")
+    t = command("train", [overrides], help="train a spec and write a run folder with a metric report")
     t.add_argument("spec", metavar="SPEC", nargs="?")
     t.add_argument("--resume", metavar="RUN_DIR",
                    help="continue an unfinished run (killed or stopped with Ctrl-C) from its "
@@ -44,17 +113,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="learning curve: train once per fraction of the training part "
                         "(e.g. 0.2,0.4,0.6,0.8,1.0) and plot test accuracy/F1 against size")
 
-    pt = sub.add_parser("pretrain", help="pretrain a BERT backbone with masked-language "
+    pt = command("pretrain", [overrides], help="pretrain a BERT backbone with masked-language "
                                          "modelling (task: masked_lm) into a keras-hub preset")
     pt.add_argument("spec", metavar="SPEC")
     pt.add_argument("--epochs", type=int, metavar="N", help="override train.epochs")
     pt.add_argument("--out", metavar="DIR", help="run folder (default runs/<name>-<UTC time>); "
                                                  "the preset is DIR/preset")
 
-    pr = sub.add_parser("predict", help="predict the classes (or values) of texts with a "
+    pr = command("predict", help="predict the classes (or values) of texts with a "
                                         "trained run",
-                        description="Predict with a trained run. Example: specc predict "
-                                    "runs/imdb-lstm 'a great film' 'dull'. Output: JSON Lines "
+                        description="Predict with a trained run. Output: JSON Lines "
                                     "on stdout, or CSV/JSONL by --output's suffix; one row per "
                                     "text, in input order: row, text, label and one probability "
                                     "per class (score for LinearSVC/Ridge; prediction for "
@@ -72,11 +140,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--batch-size", type=int, metavar="N",
                     help="texts per model call (default: the spec's train.batch_size)")
 
-    ev = sub.add_parser("evaluate", help="score a trained run on a labelled file: "
+    ev = command("evaluate", help="score a trained run on a labelled file: "
                                          "metrics.json and a report",
-                        description="Example: specc evaluate runs/imdb-lstm --data my.csv "
-                                    "--out runs/imdb-lstm-on-my. Labels are the run's class "
-                                    "names.")
+                        description="Score a trained run on a labelled file. Labels are "
+                                    "the run's class names.")
     ev.add_argument("run", metavar="RUN_DIR")
     ev.add_argument("--data", required=True, metavar="FILE",
                     help="labelled CSV/TSV/JSONL/JSON file or folder per class")
@@ -86,19 +153,18 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--label-column", default="label", metavar="C")
     ev.add_argument("--format", choices=["csv", "tsv", "jsonl", "json", "folder"])
 
-    ex = sub.add_parser("export", help="write a trained run as a model that takes raw strings "
+    ex = command("export", help="write a trained run as a model that takes raw strings "
                                        "(.keras or a TensorFlow SavedModel)",
-                        description="Example: specc export runs/imdb-lstm --format saved_model "
-                                    "--out imdb_savedmodel")
+                        description="Write a trained run as a model that takes raw strings.")
     ex.add_argument("run", metavar="RUN_DIR")
     ex.add_argument("--format", choices=["keras", "saved_model"], default="keras")
     ex.add_argument("--out", metavar="PATH", help="default RUN_DIR/export/<name>.keras, "
                                                   "RUN_DIR/export/saved_model or "
                                                   "<name>.skops for scikit-learn runs")
 
-    sv = sub.add_parser("serve", help="serve trained runs over HTTP (JSON API: POST /predict, "
+    sv = command("serve", help="serve trained runs over HTTP (JSON API: POST /predict, "
                                       "GET /health, GET /models, OpenAPI at /docs)",
-                        description="Example: specc serve runs/imdb-lstm --port 8000, then "
+                        description="Serve trained runs over HTTP; then e.g. "
                                     "curl -d '{\"texts\": [\"a great film\"]}' "
                                     "localhost:8000/predict")
     sv.add_argument("runs", nargs="+", metavar="RUN_DIR")
@@ -115,14 +181,14 @@ def _parser() -> argparse.ArgumentParser:
                     help="how long a request waits for others to share a model call "
                          "(micro-batching; default 2 ms)")
 
-    r = sub.add_parser("report", help="re-render report.md and report.html of a run folder")
+    r = command("report", help="re-render report.md and report.html of a run folder")
     r.add_argument("run", metavar="RUN_DIR")
 
-    c = sub.add_parser("compare", help="compare finished runs side by side (Markdown + HTML)")
+    c = command("compare", help="compare finished runs side by side (Markdown + HTML)")
     c.add_argument("runs", nargs="+", metavar="RUN_DIR")
     c.add_argument("--out", metavar="DIR", help="output folder (default runs/compare-<UTC time>)")
 
-    g = sub.add_parser("graph", help="draw the compiled model as a diagram (needs pydot and "
+    g = command("graph", [overrides], help="draw the compiled model as a diagram (needs pydot and "
                                      "Graphviz)")
     g.add_argument("spec", metavar="SPEC")
     g.add_argument("--out", metavar="FILE", help="FILE.svg, .png, .pdf or .dot "
@@ -130,16 +196,54 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def cmd_validate(args) -> int:
-    """Validate each file; print every issue; exit 0 all valid, 1 any invalid, 2 unreadable."""
+def _overrides(args) -> dict:
+    """``--set PATH=VALUE`` flags as ``{PATH: value}``, each VALUE read as YAML 1.2 (so
+    ``5`` is an int, ``1e-3`` a float, ``[3, 5]`` a list, ``abc`` a string).
+
+    Raises:
+        UsageError: a flag without ``=``, or a VALUE that is not one YAML value.
+    """
+    from specc.core.yaml_source import parse_spec
+    out = {}
+    for flag in getattr(args, "overrides", []):
+        path, sep, text = flag.partition("=")
+        if not sep or not path.strip():
+            raise UsageError(f"--set {flag}: expected PATH=VALUE, e.g. --set train.epochs=5")
+        try:
+            value = parse_spec(text, f"--set {flag}").data
+        except SpecError as e:
+            raise UsageError(f"--set {flag}: VALUE is not a YAML value "
+                             f"({e.issues[0].message})") from None
+        out[path.strip()] = value
+    return out
+
+
+def _load(args, path: str, strict: bool = False):
+    """The spec at ``path`` with the command's ``--set`` overrides; warnings (absent data
+    files, presets, vocabularies) go to stderr, or raise with ``strict``."""
     from specc.loader.validate import load_spec
+    spec = load_spec(path, overrides=_overrides(args), strict=strict)
+    for w in spec.warnings:
+        print(w, file=sys.stderr)
+    return spec
+
+
+def cmd_validate(args) -> int:
+    """Validate each file; print every issue. Exit 0 all valid (warnings allowed), 1 an error
+    (or a warning with ``--strict``), 2 a file that cannot be read or a bad ``--set``."""
+    from specc.loader.validate import load_spec
+    overrides = _overrides(args)
     results, status = [], 0
     for f in args.files:
         try:
-            load_spec(f)
-            results.append({"file": f, "valid": True, "issues": []})
+            spec = load_spec(f, overrides=overrides, strict=args.strict)
+            issues = [i.as_dict() for i in spec.warnings]
+            results.append({"file": f, "valid": True, "issues": issues})
             if args.format == "text":
-                print(f"{f}: valid")
+                for w in spec.warnings:
+                    print(w, file=sys.stderr)
+                print(f"{f}: valid" + (f" ({len(issues)} warning{'s' * (len(issues) > 1)})"
+                                       if issues else ""))
         except SpecError as e:
             status = max(status, 1)
             results.append({"file": f, "valid": False, "issues": [i.as_dict() for i in e.issues]})
@@ -155,11 +259,25 @@ def cmd_validate(args) -> int:
     return status
 
 
+def cmd_schema(args) -> int:
+    """Print the JSON Schema of this version's specs, or write it to ``--out`` (atomically)."""
+    from specc.schema import SCHEMA_PATH
+    text = SCHEMA_PATH.read_text(encoding="utf-8")
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    from pathlib import Path
+
+    from specc.core.files import write_text
+    write_text(Path(args.out), text)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 def cmd_build(args) -> int:
     """Compile the spec and print Keras' summary; ``--save`` writes a ``.keras`` file."""
     from specc.core.quiet import import_keras
-    from specc.loader.validate import load_spec
-    spec = load_spec(args.spec)
+    spec = _load(args, args.spec)
     import_keras()
     from specc.compiler.model import compile_spec
     model = compile_spec(spec)
@@ -197,10 +315,10 @@ def _override_epochs(spec, epochs: int | None):
 
 def cmd_train(args) -> int:
     """Train the spec and write the run folder; prints its path and the test metrics."""
-    from specc.loader.validate import load_spec
     if args.resume is not None:
-        if args.spec or args.epochs is not None or args.out or args.train_fraction:
-            raise UsageError("--resume RUN_DIR takes no SPEC, --epochs, --out or "
+        if args.spec or args.epochs is not None or args.out or args.train_fraction \
+                or args.overrides:
+            raise UsageError("--resume RUN_DIR takes no SPEC, --epochs, --set, --out or "
                              "--train-fraction: the run folder has them")
         from specc.core.quiet import import_keras
         import_keras()
@@ -209,7 +327,7 @@ def cmd_train(args) -> int:
         return 0
     if args.spec is None:
         raise UsageError("specc train needs a SPEC (or --resume RUN_DIR)")
-    spec = load_spec(args.spec)
+    spec = _load(args, args.spec, strict=True)
     if spec.task_def.pretraining:
         raise UsageError(f"{args.spec} is a pretraining spec (task: masked_lm): run "
                          f"specc pretrain {args.spec}")
@@ -221,8 +339,9 @@ def cmd_train(args) -> int:
     if args.train_fraction is not None:
         from specc.runtime.sweep import parse_fractions
         fractions = parse_fractions(args.train_fraction)
-    from specc.core.quiet import import_keras
-    import_keras()
+    if spec.uses_keras:
+        from specc.core.quiet import import_keras
+        import_keras()
     if fractions is not None:
         from specc.runtime.sweep import learning_curve
         learning_curve(spec, fractions, out=args.out)
@@ -305,8 +424,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_pretrain(args) -> int:
     """Pretrain the spec's BERT backbone; the run folder holds the keras-hub preset."""
-    from specc.loader.validate import load_spec
-    spec = load_spec(args.spec)
+    spec = _load(args, args.spec, strict=True)
     if not spec.task_def.pretraining:
         raise UsageError(f"{args.spec} has task {spec.task}: specc pretrain needs task "
                          f"masked_lm (use specc train)")
@@ -362,8 +480,7 @@ def cmd_compare(args) -> int:
 
 def cmd_graph(args) -> int:
     """Compile the spec and draw its Keras model (``--out``, default ``<name>.svg``)."""
-    from specc.loader.validate import load_spec
-    spec = load_spec(args.spec)
+    spec = _load(args, args.spec)
     if not spec.model_kind.keras:
         raise UsageError("specc graph draws Keras models; this spec is a scikit-learn "
                          "pipeline (specc build prints its steps)")
@@ -375,10 +492,16 @@ def cmd_graph(args) -> int:
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "build": cmd_build, "train": cmd_train,
+COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "train": cmd_train,
             "pretrain": cmd_pretrain, "predict": cmd_predict, "evaluate": cmd_evaluate, "serve": cmd_serve,
             "export": cmd_export,
             "report": cmd_report, "compare": cmd_compare, "graph": cmd_graph}
+
+
+TRAIN_MODULES = {"tensorflow", "keras", "keras_hub", "sklearn", "jinja2", "matplotlib", "pydot",
+                 "tensorboard", "skops", "starlette", "uvicorn", "safetensors", "tokenizers"}
+"""Top-level modules of the ``specc[train]`` extra: a command that needs one that is missing
+says ``pip install "specc[train]"`` in one line."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -395,6 +518,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as e:
+        package = (e.name or "").split(".")[0]
+        if package not in TRAIN_MODULES:
+            raise
+        print(f"error: specc {args.command} needs the training dependencies ({package} is not "
+              f"installed): pip install \"specc[train]\"", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

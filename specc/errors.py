@@ -51,11 +51,16 @@ class SpecIssue:
     """One problem found in a spec file.
 
     Attributes:
-        file: path of the spec as given by the user.
-        line: 1-based line of the offending node (0 when unknown).
-        column: 1-based column of the offending node (0 when unknown).
+        file: path of the spec as given by the user (or the ``--set PATH=VALUE`` flag an
+            override problem comes from).
+        line: 1-based line of the offending node (0 when unknown or for a flag).
+        column: 1-based column of the offending node (0 when unknown or for a flag).
         path: JSONPath-like location, e.g. ``$.model.layers[2].units``.
         message: what is wrong and, where possible, how to fix it.
+        severity: ``error`` (the spec is wrong) or ``warning`` (the spec is right but a
+            resource it names is absent on this machine: a data file, a preset folder, a
+            named vocabulary; ``specc validate --strict`` and ``specc train`` treat warnings
+            as errors).
     """
 
     file: str
@@ -63,14 +68,21 @@ class SpecIssue:
     column: int
     path: str
     message: str = field(compare=True)
+    severity: str = field(default="error", compare=False)
 
     def __str__(self) -> str:
-        return one_line(f"{self.file}:{self.line}:{self.column}: {self.path}: {self.message}")
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        level = "warning: " if self.severity == "warning" else ""
+        return one_line(f"{where}: {level}{self.path}: {self.message}")
 
     def as_dict(self) -> dict:
-        """The issue as a JSON-ready dict (keys: file, line, column, path, message)."""
+        """The issue as a JSON-ready dict (keys: file, line, column, path, message, severity)."""
         return {"file": self.file, "line": self.line, "column": self.column,
-                "path": self.path, "message": self.message}
+                "path": self.path, "message": self.message, "severity": self.severity}
+
+    def as_error(self) -> "SpecIssue":
+        """This issue with severity ``error`` (``--strict``, or a run that needs the resource)."""
+        return SpecIssue(self.file, self.line, self.column, self.path, self.message)
 
 
 class SpecError(SpeccError):

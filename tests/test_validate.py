@@ -258,7 +258,7 @@ def test_cli_exit_codes_and_json(tmp_path, capsys, write_spec):
     assert doc["files"][1]["issues"][0] == {
         "file": bad, "line": 9, "column": 7, "path": "$.model.layers[0]",
         "message": "on text input the first layer must be Embedding (token ids -> vectors), "
-                   "not LSTM"}
+                   "not LSTM", "severity": "error"}
 
 
 def test_validate_does_not_import_tensorflow(write_spec):
@@ -295,18 +295,26 @@ def test_control_characters_and_line_breaks_in_keys_stay_one_line(tmp_path, caps
     assert any("unknown key 'a\\rb\\u2028c'" in line for line in lines[1:])
 
 
-def test_integral_floats_are_refused_where_keras_needs_an_int(write_spec):
-    # Draft-07 counts 1.0 as an integer; keras.Input(shape=(1.0,)) does not (found by the
-    # build fuzz test), so specc's validator refuses it with a clear message.
+def test_integral_floats_are_integers_and_become_ints(write_spec):
+    # Draft-07, check-jsonschema and the editor count 50.0 as an integer, so specc accepts it
+    # too (one verdict everywhere); keras.Input(shape=(50.0,)) would fail (found by the build
+    # fuzz test), so the value Keras gets is the int 50. 8.5 is no integer anywhere.
     text = BASE.replace("max_len: 50", "max_len: 50.0")
     assert text != BASE
-    found = issues_of(write_spec, text + """\
+    spec = load_spec(write_spec(text + """\
     - Embedding: {output_dim: 8.0}
+    - LSTM: {units: 4e0}
+"""))
+    sizes = (spec.to_dict()["preprocessing"]["sequence"]["max_len"],
+             spec.to_dict()["model"]["layers"][0]["Embedding"]["output_dim"],
+             spec.to_dict()["model"]["layers"][1]["LSTM"]["units"])
+    assert sizes == (50, 8, 4) and all(type(v) is int for v in sizes)
+    found = issues_of(write_spec, BASE + """\
+    - Embedding: {output_dim: 8.5}
     - LSTM: {units: 4}
 """)
     assert [(p, m) for _, _, p, m in found] == [
-        ("$.preprocessing.sequence.max_len", "expected an integer, got 50.0 (a number)"),
-        ("$.model.layers[0].Embedding.output_dim", "expected an integer, got 8.0 (a number)")]
+        ("$.model.layers[0].Embedding.output_dim", "expected an integer, got 8.5 (a number)")]
 
 
 def _laughs() -> str:

@@ -26,6 +26,12 @@ class PresetError(SpeccError):
     """A backbone preset cannot be found or read; the message says how to get it."""
 
 
+class PresetMissing(PresetError):
+    """A preset that is absent on this machine: its weights package is not installed or its
+    folder (with ``config.json``) does not exist. ``specc validate`` reports it as a
+    warning (the spec may be right for the machine it will train on)."""
+
+
 ARCHITECTURE = ("num_layers", "num_heads", "hidden_dim", "intermediate_dim")
 """BertBackbone arguments that declare a new (untrained) backbone, for ``task: masked_lm``."""
 
@@ -105,7 +111,7 @@ def resolve_preset(value: str, base_dir: Path | str = ".") -> Path:
         p = PRESETS[value]
         spec = importlib.util.find_spec(p.package)
         if spec is None or not spec.submodule_search_locations:
-            raise PresetError(f"backbone preset '{value}' needs the package that bundles its "
+            raise PresetMissing(f"backbone preset '{value}' needs the package that bundles its "
                               f"weights; install it with: {p.install} (--no-deps: its declared "
                               f"torch dependency is not needed)")
         folder = Path(list(spec.submodule_search_locations)[0]) / p.subdir
@@ -115,8 +121,9 @@ def resolve_preset(value: str, base_dir: Path | str = ".") -> Path:
             folder = Path(base_dir) / folder
     if not (folder / "config.json").is_file():
         from specc.suggest import did_you_mean
-        known = ", ".join(PRESETS)
-        raise PresetError(f"backbone preset '{value}'{did_you_mean(value, PRESETS)}: no "
+        known, hint = ", ".join(PRESETS), did_you_mean(value, PRESETS)
+        # a misspelt preset name is a wrong spec; a folder not written yet is absent here
+        raise (PresetError if hint else PresetMissing)(f"backbone preset '{value}'{hint}: no "
                           f"config.json in {folder}; give a preset name (known: {known}) or a "
                           f"folder in Hugging Face or keras-hub format (specc pretrain "
                           f"SPEC --out DIR writes one to DIR/preset)")

@@ -180,25 +180,35 @@ def resolve_options(dataset: NamedDataset, options: dict | None) -> dict:
     return resolved
 
 
+def missing_files(dataset: NamedDataset, directory: Path, options: dict) -> str | None:
+    """Why a load with ``options`` cannot find its files in ``directory``, or None when
+    every file it reads is there (contents are not read: see :func:`verify`). The message
+    names the folder searched, the files expected and how to point ``SPECC_DATA_DIR`` at
+    the mirror."""
+    needed = dataset.needed_files(options) if dataset.needed_files else list(dataset.files)
+    missing = [rel for rel in needed if not (directory / rel).is_file()]
+    if not missing:
+        return None
+    origin = (f"{ENV_VAR}={os.environ[ENV_VAR]}" if os.environ.get(ENV_VAR)
+              else f"{ENV_VAR} is not set, so the default {DEFAULT_DIR}")
+    state = "" if directory.is_dir() else " (the folder does not exist)"
+    return (f"dataset {dataset.name!r}: {', '.join(missing)} not found in {directory}"
+            f"{state}; searched there because {origin}. Expected files: "
+            f"{', '.join(needed)}. Set {ENV_VAR} to the folder holding the offline data "
+            f"mirror (e.g. the repository's ../shared/data).")
+
+
 def verify(dataset: NamedDataset, directory: Path, options: dict) -> None:
     """Check that the files a load with ``options`` reads exist and match their SHA-256.
 
     Raises:
-        DataError: a missing file (names the folder searched, the files expected and how
-            to point ``SPECC_DATA_DIR`` at the mirror), or a digest mismatch (names the
+        DataError: a missing file (:func:`missing_files`), or a digest mismatch (names the
             file, the expected and the actual digest).
     """
+    problem = missing_files(dataset, directory, options)
+    if problem:
+        raise DataError(problem)
     needed = dataset.needed_files(options) if dataset.needed_files else list(dataset.files)
-    missing = [rel for rel in needed if not (directory / rel).is_file()]
-    if missing:
-        origin = (f"{ENV_VAR}={os.environ[ENV_VAR]}" if os.environ.get(ENV_VAR)
-                  else f"{ENV_VAR} is not set, so the default {DEFAULT_DIR}")
-        state = "" if directory.is_dir() else " (the folder does not exist)"
-        raise DataError(
-            f"dataset {dataset.name!r}: {', '.join(missing)} not found in {directory}"
-            f"{state}; searched there because {origin}. Expected files: "
-            f"{', '.join(needed)}. Set {ENV_VAR} to the folder holding the offline data "
-            f"mirror (e.g. the repository's ../shared/data).")
     for rel in needed:
         verify_file(directory / rel, dataset.files[rel])
 

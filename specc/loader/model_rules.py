@@ -7,7 +7,9 @@
 * estimator: ``features`` (exactly one of tfidf / backbone) and ``estimator`` present;
   the estimator serves the task; Keras-only settings not written.
 
-Each rule yields ``(path, message, at_key)``; none raises. ``written`` is the spec as
+Each rule yields ``(path, message, at_key)``, or with a fourth item ``"warning"`` where a
+resource the spec names is absent on this machine (a preset folder or package, a named
+vocabulary: :func:`specc.loader.semantic.absent`); none raises. ``written`` is the spec as
 the user wrote it (before defaults), so a default is never blamed on the user.
 """
 
@@ -19,7 +21,8 @@ from specc.compiler.estimators import ESTIMATORS
 from specc.compiler.kinds import model_kind
 from specc.compiler.registry import Tensor
 from specc.compiler.shapes import walk_stack
-from specc.data.backbones import ARCHITECTURE, PresetError, backbone_config, resolve_preset
+from specc.data.backbones import (ARCHITECTURE, PresetError, PresetMissing, backbone_config,
+                                  resolve_preset)
 
 KERAS_ONLY_TRAIN = ("optimizer", "batch_size", "epochs", "early_stopping", "checkpoint",
                     "tensorboard")
@@ -75,6 +78,8 @@ def _preset(value: str, path: tuple, base_dir: Path):
     """``(config, issues)`` for a preset value at ``path``."""
     try:
         return backbone_config(value, base_dir), []
+    except PresetMissing as e:
+        return None, [(path, str(e), False, "warning")]
     except PresetError as e:
         return None, [(path, str(e), False)]
 
@@ -169,6 +174,14 @@ def _masked_lm(spec, written, base_dir):
     if "wordpiece" not in tokenizer:
         yield (("preprocessing", "tokenizer"), "a new backbone needs a vocabulary: tokenizer: "
                "{wordpiece: {vocabulary_size: N}} learns one on the training texts", False)
+    elif "vocabulary_size" not in tokenizer["wordpiece"]:
+        from specc.preprocessing.vocabulary import store_dir, stored_names
+        name = tokenizer["wordpiece"]["name"]
+        if name not in stored_names():
+            yield (("preprocessing", "tokenizer", "wordpiece", "name"), f"no WordPiece "
+                   f"vocabulary named {name!r} in {store_dir()} on this machine (stored: "
+                   f"{', '.join(stored_names()) or 'none'}); a run with vocabulary_size and "
+                   f"this name stores one", False, "warning")
     if args["hidden_dim"] % args["num_heads"]:
         yield (("model", "backbone", "BertBackbone", "num_heads"), f"hidden_dim "
                f"{args['hidden_dim']} must be a multiple of num_heads {args['num_heads']}", True)

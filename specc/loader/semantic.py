@@ -28,16 +28,49 @@ def semantic_issues(source: SpecSource, spec: dict, bad: set[str],
     ``base_dir``: where relative preset paths resolve (default: the spec file's folder)."""
     if "*" in bad or "data" in bad or "task" in bad:
         return []
-    issues = [source.issue(p, m, k) for p, m, k in data_issues(spec, set(source.data))]
+    folder = base_dir if base_dir is not None else Path(source.file).parent
+    issues = [source.issue(*t) for t in data_issues(spec, set(source.data), folder)]
     if "train" not in bad:
-        issues += [source.issue(p, m, k) for p, m, k in train_issues(spec)]
-    if not ({"model", "preprocessing", "train"} & bad) and not issues:
+        issues += [source.issue(*t) for t in train_issues(spec)]
+    if not ({"model", "preprocessing", "train"} & bad) \
+            and not any(i.severity == "error" for i in issues):
         from specc.loader.model_rules import model_issues
-        issues += [source.issue(p, m, k) for p, m, k in
-                   model_issues(spec, source.data, is_series(spec),
-                                base_dir if base_dir is not None else Path(source.file).parent)]
-        issues += [source.issue(p, m, k) for p, m, k in bucketing_issues(spec)]
+        issues += [source.issue(*t) for t in
+                   model_issues(spec, source.data, is_series(spec), folder)]
+        issues += [source.issue(*t) for t in bucketing_issues(spec)]
     return issues
+
+
+def absent(path: tuple, message: str) -> tuple:
+    """A warning issue tuple ``(path, message, at_key, "warning")``: the spec is right, but
+    a resource it names (data file, preset folder, named vocabulary) is not on this
+    machine. ``specc validate`` reports it and exits 0 (1 with ``--strict``)."""
+    return path, message, False, "warning"
+
+
+DATA_FILE_KEYS = (("train",), ("test",), ("dev",), ("series", "file"))
+"""Keys of the data section that name a file or folder (relative to the spec's folder)."""
+
+
+def data_file_issues(data: dict, base_dir: Path):
+    """Yield a warning (:func:`absent`) for each data file or folder of ``data`` that does
+    not exist, and for a named dataset whose files are not in ``SPECC_DATA_DIR``."""
+    from specc.data import registry
+    for keys in DATA_FILE_KEYS:
+        value = data
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            where = (base_dir / value).expanduser()
+            if not where.exists():
+                yield absent(("data", *keys), f"{value} not found (looked for {where.resolve()}; "
+                                              f"relative paths start at the spec's folder)")
+    if "dataset" in data:
+        entry = registry.get(data["dataset"])
+        problem = registry.missing_files(entry, registry.data_dir(),
+                                         registry.resolve_options(entry, data.get("options")))
+        if problem:
+            yield absent(("data", "dataset"), problem)
 
 
 def bucketing_issues(spec: dict):
@@ -59,10 +92,12 @@ def train_issues(spec: dict):
                                          "pip install tensorboard", False)
 
 
-def data_issues(spec: dict, written: set[str]):
-    """Yield ``(path, message, at_key)`` for the data section against the task.
+def data_issues(spec: dict, written: set[str], base_dir: Path = Path(".")):
+    """Yield ``(path, message, at_key[, severity])`` for the data section against the task,
+    and warnings for data files absent on this machine (:func:`data_file_issues`).
 
-    ``written`` holds the top-level keys the user wrote (before defaults were filled).
+    ``written`` holds the top-level keys the user wrote (before defaults were filled);
+    ``base_dir`` is where relative data paths start.
     """
     from specc.data import describe, registry
     data, task = spec["data"], spec["task"]
@@ -93,6 +128,7 @@ def data_issues(spec: dict, written: set[str]):
     elif data["validation"] == "dev" and "dev" not in data:
         yield (("data", "validation"), "validation: dev needs a dev file (data.dev) or a "
                "dataset with a dev split; or use validation: split", False)
+    yield from data_file_issues(data, base_dir)
     series = is_series(spec)
     if series and task != "regression":
         yield ("task",), f"a series predicts the next value: task must be regression, not {task}", False

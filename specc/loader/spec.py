@@ -136,6 +136,25 @@ def set_path(data: dict, path: str, value: Any) -> None:
             node = node[step]
 
 
+PATH_KEYS = (("data", "train"), ("data", "test"), ("data", "dev"), ("data", "series", "file"),
+             ("model", "backbone", "BertBackbone", "preset"),
+             ("preprocessing", "tokenizer", "preset"), ("model", "features", "backbone", "preset"))
+"""Keys whose value is a file or folder relative to the spec's folder (a preset may instead
+be a name, see :data:`specc.data.backbones.PRESETS`)."""
+
+
+def _absolute(data: dict, keys: tuple, base_dir: Path) -> None:
+    """Make the path at ``keys`` in ``data`` absolute against ``base_dir`` (in place), if
+    present and not a preset name."""
+    from specc.data.backbones import PRESETS
+    node = data
+    for key in keys[:-1]:
+        node = node.get(key) if isinstance(node, dict) else None
+    value = node.get(keys[-1]) if isinstance(node, dict) else None
+    if isinstance(value, str) and value not in PRESETS:
+        node[keys[-1]] = str((base_dir / Path(value).expanduser()).resolve())
+
+
 class Spec:
     """A valid, resolved spec (read-only).
 
@@ -147,19 +166,21 @@ class Spec:
         resolved: the spec with the schema's defaults filled in (what ``spec.yaml`` in a run
             folder holds), a :class:`FrozenDict`.
         text: the file's text as written (a YAML dump for a mapping).
+        warnings: the :class:`~specc.errors.SpecIssue` warnings validation found (a data
+            file, preset or named vocabulary absent on this machine), a tuple.
 
     Sections read as attributes: ``spec.data``, ``spec.preprocessing`` (absent for tf-idf
     estimators: an empty mapping), ``spec.model``, ``spec.train``, ``spec.report``.
     """
 
-    __slots__ = ("path", "base_dir", "raw", "resolved", "text")
+    __slots__ = ("path", "base_dir", "raw", "resolved", "text", "warnings")
 
     def __init__(self, path: str | Path, raw: Mapping, resolved: Mapping, text: str = "",
-                 base_dir: str | Path | None = None):
+                 base_dir: str | Path | None = None, warnings=()):
         for name, value in (("path", Path(path)), ("raw", freeze(raw)),
                             ("resolved", freeze(resolved)), ("text", text),
                             ("base_dir", Path(base_dir) if base_dir is not None
-                             else Path(path).parent)):
+                             else Path(path).parent), ("warnings", tuple(warnings))):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name, value):
@@ -201,14 +222,29 @@ class Spec:
         from specc.compiler.kinds import kind_of
         return kind_of(self.resolved)
 
+    @property
+    def uses_keras(self) -> bool:
+        """Whether training imports Keras: a Keras model, or scikit-learn on frozen backbone
+        features (a tf-idf pipeline trains without TensorFlow or Keras)."""
+        return self.model_kind.keras or "backbone" in self.model.get("features", {})
+
     def __getattr__(self, name: str):
         if name in ("data", "preprocessing", "model", "train", "report"):
             return self.resolved.get(name, FrozenDict())
         raise AttributeError(name)
 
-    def to_dict(self) -> dict:
-        """The resolved spec as a plain, mutable dict (a copy)."""
-        return thaw(self.resolved)
+    def to_dict(self, absolute_paths: bool = False) -> dict:
+        """The resolved spec as a plain, mutable dict (a copy).
+
+        With ``absolute_paths``, data files and preset folders given relative to
+        :attr:`base_dir` are made absolute, so the dict runs the same from any folder (the
+        ``spec.yaml`` of a run folder); preset names (``minilm-l6``) stay names.
+        """
+        data = thaw(self.resolved)
+        if absolute_paths:
+            for keys in PATH_KEYS:
+                _absolute(data, keys, self.base_dir)
+        return data
 
     def replace(self, overrides: Mapping[str, Any] | None = None, **sections) -> "Spec":
         """A new spec: this one as written, with ``overrides`` applied, validated again.
@@ -232,4 +268,5 @@ class Spec:
             set_path(data, path, value)
         data.update(thaw(sections))
         changed = load_spec(data, base_dir=self.base_dir, file=f"{self.path} (changed)")
-        return Spec(self.path, changed.raw, changed.resolved, self.text, self.base_dir)
+        return Spec(self.path, changed.raw, changed.resolved, self.text, self.base_dir,
+                    changed.warnings)

@@ -18,7 +18,6 @@ import shutil
 import time
 from pathlib import Path
 
-import keras
 import yaml
 
 from specc.core.files import write_text
@@ -27,7 +26,6 @@ from specc.errors import RunError, SpeccError, UsageError
 from specc.reports.metrics import headline, ranking_metrics
 from specc.reports.render import render_run
 from specc.runtime.artifacts import write_artifacts
-from specc.runtime.device import describe_device, gpu_count
 from specc.runtime.prepare import prepare
 from specc.runtime.rundir import create_run_dir, default_run_dir
 
@@ -72,21 +70,22 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
     log(f"run folder: {folder}" + (f" (resuming after epoch {resume['epoch']})" if resume else ""))
     if not resume:
         write_text(folder / RUN_FILE, json.dumps({"spec_file": str(Path(spec.path).resolve()),
+                                                  "overrides": _overrides(spec),
                                                   "train_fraction": train_fraction}) + "\n")
     (folder / "error.txt").unlink(missing_ok=True)
-    write_text(folder / "spec.yaml", yaml.safe_dump(spec.to_dict(), sort_keys=False))
+    write_text(folder / "spec.yaml", yaml.safe_dump(spec.to_dict(absolute_paths=True),
+                                                    sort_keys=False))
     cached = ", token ids from the preprocessing cache" if prep.cache_hit else ""
     log(f"data: {dataset.source}; train {len(prep.y_train)}, validation {len(prep.y_val)}, "
         f"test {len(prep.y_test)} ({prep_seconds:.1f} s{cached})")
     if prep.encoder is not None:
         prep.encoder.save(folder)
 
-    device = describe_device()
+    device, gpus, versions = framework(spec)
     log(f"device: {device}")
     try:
-        fitted = spec.model_kind.fit(spec, prep, folder, log=log, resume=resume,
-                                     gpus=gpu_count())
-        metrics_doc = _results(spec, dataset, prep, fitted, prep_seconds, device)
+        fitted = spec.model_kind.fit(spec, prep, folder, log=log, resume=resume, gpus=gpus)
+        metrics_doc = _results(spec, dataset, prep, fitted, prep_seconds, device, versions)
         write_text(folder / "summary.txt", fitted.summary + "\n")
         write_history(folder, fitted.history)
         write_artifacts(folder, spec, prep, fitted, dataset)
@@ -100,13 +99,35 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
     except RunError as e:
         write_text(folder / "error.txt", f"{e}\n")  # the folder says why it has no metrics.json
         raise
-    from specc.runtime.checkpoint import remove
-    remove(folder)  # finished: model.keras and metrics.json hold the result
+    if spec.model_kind.keras:  # a scikit-learn fit writes no checkpoints (nor imports Keras)
+        from specc.runtime.checkpoint import remove
+        remove(folder)  # finished: model.keras and metrics.json hold the result
     _log_result(log, metrics_doc, folder)
     return folder
 
 
-def _results(spec, dataset, prep, fitted, prep_seconds: float, device: str) -> dict:
+def framework(spec) -> tuple[str, int, dict]:
+    """``(device, GPUs, versions)`` of the run: Keras' device and backend when the model
+    runs on Keras (kinds keras and bert, or an estimator on frozen backbone features,
+    which imports Keras here, quietly); else ``"CPU (scikit-learn)"``, and Keras and
+    TensorFlow are never imported. ``versions``: ``backend``, ``keras_version`` (None
+    without Keras) and, for scikit-learn pipelines, ``sklearn_version``."""
+    from specc.compiler.kinds import backbone_preset
+    versions = {}
+    if not spec.model_kind.keras:
+        import sklearn
+        versions["sklearn_version"] = sklearn.__version__
+        if backbone_preset(spec.resolved["model"]) is None:
+            return "CPU (scikit-learn)", 0, {"backend": None, "keras_version": None, **versions}
+    from specc.core.quiet import import_keras
+    keras = import_keras()
+    from specc.runtime.device import describe_device, gpu_count
+    return describe_device(), gpu_count(), {"backend": keras.backend.backend(),
+                                            "keras_version": keras.__version__, **versions}
+
+
+def _results(spec, dataset, prep, fitted, prep_seconds: float, device: str,
+             versions: dict) -> dict:
     """The content of ``metrics.json`` (binary tasks add ROC AUC and average precision)."""
     results = dict(fitted.results)
     if spec.task_def.ranked:
@@ -119,8 +140,7 @@ def _results(spec, dataset, prep, fitted, prep_seconds: float, device: str) -> d
         "prepare_seconds": round(prep_seconds, 3),
         "epochs_requested": fitted.epochs_requested, "epochs_trained": fitted.epochs_trained,
         "best_epoch": fitted.best_epoch, "device": device,
-        "params": fitted.params, "backend": keras.backend.backend(),
-        "keras_version": keras.__version__, "layers": fitted.layers, **fitted.extra,
+        "params": fitted.params, **versions, "layers": fitted.layers, **fitted.extra,
     }
 
 
@@ -149,14 +169,33 @@ def resume_run(folder: str | Path, log=print) -> Path:
     if state is None:
         raise UsageError(f"{folder}: no epoch finished before the run stopped, so there is "
                          "no checkpoint to resume; start the run again")
-    spec = load_spec(started["spec_file"])
-    ignore_epochs = {**spec.resolved, "train": {**spec.resolved["train"], "epochs": None}}
-    if ignore_epochs != {**saved, "train": {**saved["train"], "epochs": None}}:
+    spec = load_spec(started["spec_file"], overrides=started.get("overrides") or {})
+    def without_epochs(d: dict) -> dict:
+        return {**d, "train": {**d["train"], "epochs": None}}
+    # runs written before spec.yaml held absolute paths compare as written
+    if without_epochs(saved) not in (without_epochs(spec.to_dict(absolute_paths=True)),
+                                     without_epochs(spec.to_dict())):
         raise UsageError(f"{started['spec_file']} changed since the run in {folder} started; "
                          "resume needs the same spec (start a new run instead)")
     spec = spec.replace({"train.epochs": saved["train"]["epochs"]})
     return train_spec(spec, out=folder, log=log, train_fraction=started["train_fraction"],
                       resume=state)
+
+
+def _overrides(spec) -> dict:
+    """``{path: value}`` for every top-level value where ``spec`` differs from its file (the
+    ``--set`` overrides and ``Spec.replace`` changes), so ``--resume`` can rebuild it; ``{}``
+    for a spec given as a mapping (resume then compares against the run's spec.yaml)."""
+    from specc.loader.spec import thaw
+    from specc.loader.validate import load_spec
+    if not Path(spec.path).is_file():
+        return {}
+    try:
+        written = load_spec(spec.path).raw
+    except SpeccError:
+        return {}
+    raw = spec.raw
+    return {key: thaw(raw[key]) for key in raw if raw.get(key) != written.get(key)}
 
 
 def _log_result(log, m: dict, folder: Path) -> None:
