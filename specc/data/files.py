@@ -4,8 +4,10 @@ Formats (the ``format`` key of the data section, else inferred from the path):
 
 - ``csv`` (``.csv``): a header row, then one record per row; RFC-4180 quoting
   (``"a, b"``, doubled ``""``), read strictly with the stdlib ``csv`` module.
-- ``tsv`` (``.tsv``): a header row, tab-separated, **no quoting** (a ``"`` is an
-  ordinary character, so a field cannot hold a tab or a newline).
+- ``tsv`` (``.tsv``): a header row, tab-separated, quoted like CSV where a field needs
+  it (what ``pandas.DataFrame.to_csv(sep="\t")`` writes: a field holding a tab, a quote
+  or a newline is in ``"..."`` with ``""`` for a quote); a ``"`` inside an unquoted
+  field is an ordinary character.
 - ``jsonl`` (``.jsonl``, ``.json``): one JSON object per line. A ``.json`` file
   whose first character is ``[`` is read as one JSON array of objects.
 - ``folder`` (any directory): every subfolder is a class named after it, and every
@@ -162,11 +164,8 @@ def read_records(path: Path, fmt: str | None = None,
 
 def _read_delimited(path: Path, text: str, fmt: str, columns: list[str] | None) -> Records:
     csv.field_size_limit(_CSV_FIELD_LIMIT)
-    if fmt == "tsv":
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t",
-                            quoting=csv.QUOTE_NONE)
-    else:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True,
+                        delimiter="\t" if fmt == "tsv" else ",")
     records = Records(path, list(columns) if columns else [])
     header = columns is None
     last_line = 0
@@ -181,16 +180,28 @@ def _read_delimited(path: Path, text: str, fmt: str, columns: list[str] | None) 
                 continue
             row_no = len(records.rows) + 1
             if len(fields) != len(records.columns):
-                sep = "tabs" if fmt == "tsv" else "commas"
                 raise DataError(
                     f"{where((str(path), row_no, line))}: {len(fields)} fields, expected "
                     f"{len(records.columns)} ({', '.join(map(repr, records.columns))}); "
-                    f"check for stray {sep}" + ("" if fmt == "tsv" else " or unquoted text"))
+                    f"{_field_count_hint(fmt, len(fields) > len(records.columns))}")
             records.rows.append(dict(zip(records.columns, fields)))
             records.origins.append((str(path), row_no, line))
     except csv.Error as exc:
-        raise DataError(f"{path}: line {reader.line_num}: malformed {fmt.upper()}: {exc}") from None
+        hint = (f" (a field opened with a quote after line {last_line} is never closed)"
+                if "unexpected end of data" in str(exc) else "")
+        raise DataError(f"{path}: line {reader.line_num}: malformed {fmt.upper()}: {exc}"
+                        f"{hint}") from None
     return records
+
+
+def _field_count_hint(fmt: str, too_many: bool) -> str:
+    """Why a CSV/TSV row has the wrong number of fields, most likely."""
+    sep = "tab" if fmt == "tsv" else "comma"
+    if too_many:
+        return (f"a field holds a {sep}: put that field in double quotes (\"...\", a quote "
+                f"inside doubled), as csv and pandas.to_csv write it")
+    return (f"a {sep} is missing (an empty field still needs its {sep}), or a quoted field "
+            f"holds the rest of the row")
 
 
 def _read_json(path: Path, text: str, fmt: str) -> Records:

@@ -28,12 +28,42 @@ def test_csv_with_quotes_and_newlines(write, tmp_path):
     assert ds.dev_texts is None
 
 
-def test_tsv_is_unquoted_and_custom_columns(write, tmp_path):
-    write("tr.tsv", 'sentence\ty\n"quoted" start\t1\nplain\t0\n')
+def test_tsv_quote_inside_a_field_is_literal_and_custom_columns(write, tmp_path):
+    write("tr.tsv", 'sentence\ty\na 5" "screen"\t1\nplain\t0\n')
     write("te.tsv", "sentence\ty\nz\t1\n")
     ds = load(tmp_path, train="tr.tsv", test="te.tsv", text_column="sentence", label_column="y")
-    assert ds.train_texts == ['"quoted" start', "plain"]
+    assert ds.train_texts == ['a 5" "screen"', "plain"]
     assert ds.class_names == ["0", "1"]
+
+
+def test_quoted_tsv_as_pandas_writes_it(tmp_path):
+    """csv.writer(delimiter="\\t") quotes exactly as pandas.DataFrame.to_csv(sep="\\t"):
+    fields holding a tab, a quote or a newline are quoted, quotes doubled."""
+    import csv
+    texts = ["tab\tinside", 'say "hi"', "two\nlines", '"quoted" start', "plain"]
+    for split in ("tr", "te"):
+        with open(tmp_path / f"{split}.tsv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, delimiter="\t")
+            writer.writerow(["text", "label"])
+            writer.writerows([t, i % 2] for i, t in enumerate(texts))
+    ds = load(tmp_path, train="tr.tsv", test="te.tsv")
+    assert ds.train_texts == texts and ds.train_labels.tolist() == [0, 1, 0, 1, 0]
+
+
+@pytest.mark.parametrize("row,hint", [
+    ("a\tb\tpos", "a field holds a tab: put that field in double quotes"),
+    ("no tab here", "a tab is missing"),
+])
+def test_tsv_row_hint_names_the_cause(write, tmp_path, row, hint):
+    write("tr.tsv", f"text\tlabel\nok\tpos\n{row}\n")
+    with pytest.raises(DataError, match=hint):
+        load(tmp_path, train="tr.tsv", test="tr.tsv")
+
+
+def test_unclosed_quote_in_tsv_is_named(write, tmp_path):
+    write("tr.tsv", 'text\tlabel\nok\tpos\n"never closed\tneg\nmore\tpos\n')
+    with pytest.raises(DataError, match="never closed"):
+        load(tmp_path, train="tr.tsv", test="tr.tsv")
 
 
 def test_jsonl_and_json_array(write, tmp_path):

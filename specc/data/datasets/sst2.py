@@ -35,7 +35,7 @@ def _split(path: Path, header: bool) -> Labelled:
 
 
 def load(data_dir: Path, options: dict) -> TextDataset:
-    """Read the SST-2 TSV files (no quoting; sentence-level files have no header).
+    """Read the SST-2 TSV files (no field is quoted; sentence-level files have no header).
 
     Option ``train``: ``sentence_level`` (default, 6,920 sentences) or ``glue`` (the GLUE
     train file, 67,349 phrases and sub-sentence spans); dev (872) and test (1,821) are
