@@ -167,3 +167,31 @@ def test_run_spec_yaml_reruns_from_another_folder(tmp_path, write_spec, monkeypa
     assert main(["train", str(first / "spec.yaml"), "--out", "again"]) == 0
     a, b = (json.loads((d / "metrics.json").read_text()) for d in (first, elsewhere / "again"))
     assert a["accuracy"] == b["accuracy"] and a["confusion_matrix"] == b["confusion_matrix"]
+
+
+def test_progress_lines_at_a_bounded_interval():
+    from specc.runtime.progress import ProgressLines
+    lines, now = [], [0.0]
+    cb = ProgressLines(lines.append, interval=30, clock=lambda: now[0])
+    cb.set_params({"epochs": 3, "steps": 100})
+    cb.on_epoch_begin(1)
+    for batch in range(100):
+        now[0] += 1.0  # one batch per second
+        cb.on_train_batch_end(batch, {"loss": 0.5})
+    assert lines == [f"epoch 2/3: batch {b}/100 ({b}%), 1.0 batches/s, ETA {eta}, loss 0.5000"
+                     for b, eta in ((30, "1 min 10 s"), (60, "40 s"), (90, "10 s"))]
+
+
+def test_training_into_a_log_prints_progress_lines(tmp_path, write_spec, monkeypatch):
+    """Output that is not a terminal (pytest captures stdout) gets progress lines
+    through the run's log, here every batch (interval 0)."""
+    import specc
+    from specc.runtime import progress
+    from tests.test_train_e2e import CSV_SPEC
+    monkeypatch.setattr(progress, "PROGRESS_INTERVAL", 0.0)
+    make_csv(tmp_path)
+    lines: list[str] = []
+    specc.train(load_spec(write_spec(CSV_SPEC)).replace({"train.epochs": 1}),
+                out=tmp_path / "run", callback=lines.append)
+    ticks = [line for line in lines if line.startswith("epoch 1/1: batch ")]
+    assert ticks and "batches/s, ETA" in ticks[0] and "loss " in ticks[0]

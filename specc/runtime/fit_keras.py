@@ -11,7 +11,6 @@ once, after training; the final model is saved as ``model.keras``.
 from __future__ import annotations
 
 import math
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -27,6 +26,7 @@ from specc.errors import RunError
 from specc.runtime.evaluate import evaluate
 from specc.runtime.fitted import Fitted
 from specc.runtime.prepare import Prepared
+from specc.runtime.progress import progress_callbacks
 
 
 def callbacks(train: dict, folder: Path) -> list:
@@ -184,14 +184,15 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None,
     batches = train_dataset(prep.x_train, prep.y_train, batch_size, seed=train["seed"] + done,
                             shuffle=not is_series(spec.resolved), plan=plan)
     validation, _ = eval_dataset(prep.x_val, prep.y_val, batch_size, plan)
+    progress, verbose = progress_callbacks(log)
     t1 = time.perf_counter()
     try:
         model.fit(batches, validation_data=validation, epochs=train["epochs"],
                   steps_per_epoch=steps_per_epoch(n_examples(prep.x_train), batch_size),
                   initial_epoch=done, shuffle=False,  # the tf.data pipeline shuffles
                   callbacks=[guard, *others, saver,
-                             checkpoint.ResumeTrackers(folder, others, resume)],
-                  verbose=1 if sys.stdout.isatty() else 2)
+                             checkpoint.ResumeTrackers(folder, others, resume), *progress],
+                  verbose=verbose)
     except KeyboardInterrupt:
         raise checkpoint.interrupted(folder, saver.epochs_done) from None
     train_seconds = time.perf_counter() - t1 + (resume or {}).get("train_seconds", 0.0)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -103,13 +102,18 @@ def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
     import keras
 
     from specc.compiler.batching import steps_per_epoch
-    from specc.compiler.masked_lm import build_masked_lm, mask_generator, masked_lm_backbone
+    from specc.compiler.masked_lm import (
+        build_masked_lm,
+        mask_generator,
+        masked_lm_backbone,
+    )
     from specc.compiler.optimizers import build_optimizer
     from specc.data import load_dataset
     from specc.runtime.device import describe_device, gpu_count
     from specc.runtime.fit_keras import NanGuard, model_summary, nan_error, param_counts
     from specc.runtime.options import run_options
     from specc.runtime.prepare import encode_splits, make_encoder
+    from specc.runtime.progress import progress_callbacks
     from specc.runtime.train import write_history
 
     resolved = spec.resolved
@@ -156,11 +160,12 @@ def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
     validation = validation_batches(x_val, masker, batch_size)
     batches = masked_batches(x_train, masker, batch_size, train["seed"], options.batching)
     guard = NanGuard()
+    progress, verbose = progress_callbacks(log)
     t1 = time.perf_counter()
     try:
         history = model.fit(batches, validation_data=validation, epochs=points,
-                            steps_per_epoch=steps, callbacks=[guard], shuffle=False,
-                            verbose=1 if sys.stdout.isatty() else 2).history
+                            steps_per_epoch=steps, callbacks=[guard, *progress], shuffle=False,
+                            verbose=verbose).history
     except KeyboardInterrupt:
         raise RunError(f"pretraining interrupted; {folder} has no preset (pretraining does "
                        f"not resume: start it again)") from None
