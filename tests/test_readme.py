@@ -42,3 +42,17 @@ def test_use_your_model_snippets_run(tmp_path, monkeypatch):
         exec(compile(python[0].replace('"runs/', f'"{runs}/'), "README.md", "exec"), {})
     printed = out.getvalue().splitlines()
     assert printed[0].startswith("['positive', 'negative']") and printed[-1] == "0.0"
+
+
+def test_readme_spec_example_is_specs_lstm_yaml():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## A spec\n", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)[0]
+    assert block == (ROOT / "specs" / "lstm.yaml").read_text(encoding="utf-8")
+
+
+def test_readme_examples_table_lists_every_spec():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Example specs\n", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `specs/([\w.]+\.yaml)` \|", table, flags=re.M))
+    assert listed == {p.name for p in (ROOT / "specs").glob("*.yaml")}
