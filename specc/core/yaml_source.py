@@ -6,12 +6,21 @@ keeps ``start_mark`` on every node), duplicate keys are reported with the line
 of the second occurrence, and the Python value is then constructed by
 ``SafeLoader`` (no Python-object tags). :meth:`SpecSource.locate` maps a spec
 path such as ``("model", "layers", 2, "units")`` back to ``(line, column)``.
+
+Plain scalars are resolved by the YAML 1.2 core schema, as the editor
+(yaml-language-server) and check-jsonschema read them, not by PyYAML's YAML 1.1
+rules: ``5e-4`` and ``1e3`` are numbers; ``yes``, ``no``, ``on``, ``off``,
+``1_000``, ``0b1``, ``1:20`` and ``2001-12-14`` are strings (see
+:class:`SpecLoader`). :func:`dump_spec` writes YAML that reads back the same.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import yaml
 
@@ -22,6 +31,124 @@ MAX_SPEC_BYTES = 1_000_000
 
 MAX_NODES = 100_000
 """Upper bound on YAML nodes after alias expansion (guards against 'billion laughs')."""
+
+
+_CORE = "tag:yaml.org,2002:"
+_NULL = re.compile(r"(?:~|null|Null|NULL|)\Z")
+_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z")
+_INT = re.compile(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
+_FLOAT = re.compile(r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z")
+# What an explicit ``!!int`` / ``!!float`` may hold: the core forms, a sign allowed on all.
+_INT_TEXT = re.compile(r"([-+]?)(?:(0o)([0-7]+)|(0x)([0-9a-fA-F]+)|([0-9]+))\Z")
+_FLOAT_TEXT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_SPECIAL_FLOATS = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
+
+
+class SpecLoader(yaml.SafeLoader):
+    r"""PyYAML's ``SafeLoader`` with YAML 1.2 core-schema tag resolution.
+
+    Plain (unquoted) scalars resolve as in https://yaml.org/spec/1.2.2/#1032-tag-resolution:
+    null ``null|Null|NULL|~|``(empty); bool ``true|True|TRUE|false|False|FALSE``; int
+    ``[-+]?[0-9]+`` (decimal even with leading zeros: ``012`` is 12), ``0o[0-7]+``,
+    ``0x[0-9a-fA-F]+``; float ``[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?``,
+    ``[-+]?\.(inf|Inf|INF)``, ``\.nan|\.NaN|\.NAN``; anything else is a string. Quoted
+    scalars are strings. The ``<<`` merge key is kept (PyYAML, ruamel.yaml, so
+    check-jsonschema, and earlier specc versions all merge; the editor's parser does not in
+    YAML 1.2 mode and reports ``<<`` as an unknown key). Explicit ``!!int``/``!!float``/``!!bool`` values must be
+    written in those forms (a sign is allowed on ``0o``/``0x``); ``!!timestamp`` values
+    stay strings, as check-jsonschema reads them.
+
+    The resolver table is this class's own: PyYAML's global ``SafeLoader`` is untouched.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict] = {}
+    yaml_constructors: ClassVar[dict] = dict(yaml.SafeLoader.yaml_constructors)
+
+    def construct_yaml_null(self, node):
+        """``None`` (an explicit ``!!null`` ignores its text, as in PyYAML)."""
+        self.construct_scalar(node)
+
+    def construct_yaml_bool(self, node):
+        """``true``/``false`` in any letter case; YAML 1.1's ``yes``/``on``/... are refused."""
+        value = self.construct_scalar(node)
+        if value.lower() not in ("true", "false"):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"'{value}' is not a YAML 1.2 boolean (true or false)",
+                node.start_mark)
+        return value.lower() == "true"
+
+    def construct_yaml_int(self, node):
+        """A YAML 1.2 integer: decimal (``012`` is 12), ``0o17`` octal, ``0x1F`` hex."""
+        value = self.construct_scalar(node)
+        m = _INT_TEXT.match(value)
+        if m is None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"'{value}' is not a YAML 1.2 integer", node.start_mark)
+        sign = -1 if m.group(1) == "-" else 1
+        try:
+            if m.group(2):
+                return sign * int(m.group(3), 8)
+            if m.group(4):
+                return sign * int(m.group(5), 16)
+            return sign * int(m.group(6), 10)
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"integer of {len(value)} digits is too long",
+                node.start_mark) from None
+
+    def construct_yaml_float(self, node):
+        """A YAML 1.2 float: ``5e-4``, ``1.``, ``.5``, ``.inf``/``-.Inf``, ``.nan``; an
+        explicit ``!!float 1`` is 1.0."""
+        value = self.construct_scalar(node)
+        special = _SPECIAL_FLOATS.get(value.lower())
+        if special is not None:
+            return special
+        if not _FLOAT_TEXT.match(value):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"'{value}' is not a YAML 1.2 number", node.start_mark)
+        return float(value)
+
+    def construct_yaml_timestamp(self, node):
+        """An explicit ``!!timestamp`` stays its text (JSON has no dates; check-jsonschema
+        reads timestamps as strings too)."""
+        return self.construct_scalar(node)
+
+
+for _tag, _regexp, _first in (
+        ("bool", _BOOL, "tTfF"),
+        ("int", _INT, "-+0123456789"),
+        ("float", _FLOAT, "-+0123456789."),
+        ("null", _NULL, ["~", "n", "N", ""]),
+        ("merge", re.compile(r"<<\Z"), "<")):
+    SpecLoader.add_implicit_resolver(_CORE + _tag, _regexp, list(_first))
+for _tag, _method in (("null", SpecLoader.construct_yaml_null),
+                      ("bool", SpecLoader.construct_yaml_bool),
+                      ("int", SpecLoader.construct_yaml_int),
+                      ("float", SpecLoader.construct_yaml_float),
+                      ("timestamp", SpecLoader.construct_yaml_timestamp)):
+    SpecLoader.add_constructor(_CORE + _tag, _method)
+
+
+class SpecDumper(yaml.SafeDumper):
+    """PyYAML's ``SafeDumper`` that quotes every string a YAML 1.1 *or* 1.2 reader would
+    take for something else: ``'yes'`` (1.1 boolean) as before, and now also ``'5e-4'``,
+    ``'0o17'`` (1.2 numbers), so :func:`parse_spec`, PyYAML and the editor all read a
+    dumped spec back unchanged. Numbers, booleans and null are written as PyYAML writes
+    them (``0.0001``, ``1.0e+20``, ``.inf``, ``true``, ``null``): the same in both."""
+
+
+for _tag, _regexp, _first in (("int", _INT, "-+0123456789"), ("float", _FLOAT, "-+0123456789.")):
+    SpecDumper.add_implicit_resolver(_CORE + _tag, _regexp, list(_first))
+
+
+def dump_spec(data) -> str:
+    """``data`` (a spec mapping) as YAML text that :func:`parse_spec` reads back equal.
+
+    Keys keep their order; non-ASCII text is written as is. Raises ``yaml.YAMLError``
+    for a value YAML cannot represent.
+    """
+    return yaml.dump(data, Dumper=SpecDumper, sort_keys=False, allow_unicode=True)
 
 
 def format_path(path) -> str:
@@ -69,10 +196,11 @@ class SpecSource:
             return 1, 1
         return node.start_mark.line + 1, node.start_mark.column + 1
 
-    def issue(self, path, message: str, at_key: bool = False) -> SpecIssue:
-        """A :class:`SpecIssue` at ``path`` in this file."""
+    def issue(self, path, message: str, at_key: bool = False,
+              severity: str = "error") -> SpecIssue:
+        """A :class:`SpecIssue` at ``path`` in this file (``severity``: error or warning)."""
         line, col = self.locate(path, at_key)
-        return SpecIssue(self.file, line, col, format_path(path), message)
+        return SpecIssue(self.file, line, col, format_path(path), message, severity)
 
 
 def _child(node, part):
@@ -116,7 +244,7 @@ def read_spec(path: str | Path) -> SpecSource:
 def parse_spec(text: str, file: str = "<spec>") -> SpecSource:
     """Parse spec text (see :func:`read_spec`); ``file`` is used in messages only."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = SpecLoader(text)
     except yaml.reader.ReaderError as e:  # a control character: reported before parsing
         before = text[:e.position]
         line, col = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
