@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from specc.core.files import check_regular_file
 from specc.errors import UsageError
@@ -59,9 +58,11 @@ class RunRecord:
     @property
     def resolved(self) -> dict:
         """The resolved spec (``spec.yaml``) as a dict; ``{}`` when missing or unreadable."""
+        from specc.core.yaml_source import parse_spec
+        from specc.errors import SpeccError
         try:
-            data = yaml.safe_load(self.spec_resolved or "")
-        except yaml.YAMLError:
+            data = parse_spec(self.spec_resolved or "").data
+        except SpeccError:
             return {}
         return data if isinstance(data, dict) else {}
 

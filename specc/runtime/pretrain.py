@@ -29,9 +29,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from specc.core.files import write_text
+from specc.core.yaml_source import dump_spec
 from specc.errors import RunError, SpeccError
 from specc.runtime.rundir import create_run_dir, default_run_dir
 
@@ -131,7 +131,7 @@ def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
         raise
     prep_seconds = time.perf_counter() - t0
     vocabulary = encoder.vocabulary()
-    write_text(folder / "spec.yaml", yaml.safe_dump(resolved, sort_keys=False))
+    write_text(folder / "spec.yaml", dump_spec(resolved))
     encoder.save(folder)
     log(f"run folder: {folder}")
     log(f"data: {corpus.source}; train {len(texts_train)} texts, validation {len(texts_val)} "

@@ -18,9 +18,8 @@ import shutil
 import time
 from pathlib import Path
 
-import yaml
-
 from specc.core.files import write_text
+from specc.core.yaml_source import dump_spec, parse_spec
 from specc.data import load_dataset
 from specc.errors import RunError, SpeccError, UsageError
 from specc.reports.metrics import headline, ranking_metrics
@@ -73,8 +72,7 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
                                                   "overrides": _overrides(spec),
                                                   "train_fraction": train_fraction}) + "\n")
     (folder / "error.txt").unlink(missing_ok=True)
-    write_text(folder / "spec.yaml", yaml.safe_dump(spec.to_dict(absolute_paths=True),
-                                                    sort_keys=False))
+    write_text(folder / "spec.yaml", dump_spec(spec.to_dict(absolute_paths=True)))
     cached = ", token ids from the preprocessing cache" if prep.cache_hit else ""
     log(f"data: {dataset.source}; train {len(prep.y_train)}, validation {len(prep.y_val)}, "
         f"test {len(prep.y_test)} ({prep_seconds:.1f} s{cached})")
@@ -161,8 +159,8 @@ def resume_run(folder: str | Path, log=print) -> Path:
         raise UsageError(f"{folder}: the run already finished (metrics.json); nothing to resume")
     try:
         started = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
-        saved = yaml.safe_load((folder / "spec.yaml").read_text(encoding="utf-8"))
-    except (OSError, ValueError, yaml.YAMLError):
+        saved = parse_spec((folder / "spec.yaml").read_text(encoding="utf-8")).data
+    except (OSError, ValueError, SpeccError):
         raise UsageError(f"{folder}: not a specc run folder (no readable {RUN_FILE} and "
                          "spec.yaml)") from None
     state = load_state(folder)
