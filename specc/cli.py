@@ -218,11 +218,25 @@ def _overrides(args) -> dict:
     return out
 
 
-def _load(args, path: str, strict: bool = False):
-    """The spec at ``path`` with the command's ``--set`` overrides; warnings (absent data
-    files, presets, vocabularies) go to stderr, or raise with ``strict``."""
+MODEL_RESOURCES = ("$.model.", "$.preprocessing.")
+"""Where the resources a model is built from are named (presets, vocabularies): warnings
+there are errors for ``build`` and ``graph``, which need them but not the data."""
+
+
+def _load(args, path: str, strict: bool | tuple[str, ...] = False):
+    """The spec at ``path`` with the command's ``--set`` overrides. Warnings (absent data
+    files, presets, vocabularies) go to stderr; with ``strict`` they are errors (all of
+    them for True, those under the given JSON path prefixes for a tuple).
+
+    Raises:
+        SpecError: an error, or a warning made one by ``strict``.
+    """
     from specc.loader.validate import load_spec
-    spec = load_spec(path, overrides=_overrides(args), strict=strict)
+    spec = load_spec(path, overrides=_overrides(args), strict=strict is True)
+    if isinstance(strict, tuple):
+        needed = [w.as_error() for w in spec.warnings if w.path.startswith(strict)]
+        if needed:
+            raise SpecError(needed + [w for w in spec.warnings if not w.path.startswith(strict)])
     for w in spec.warnings:
         print(w, file=sys.stderr)
     return spec
@@ -277,7 +291,7 @@ def cmd_schema(args) -> int:
 def cmd_build(args) -> int:
     """Compile the spec and print Keras' summary; ``--save`` writes a ``.keras`` file."""
     from specc.core.quiet import import_keras
-    spec = _load(args, args.spec)
+    spec = _load(args, args.spec, strict=MODEL_RESOURCES)
     import_keras()
     from specc.compiler.model import compile_spec
     model = compile_spec(spec)
@@ -480,7 +494,7 @@ def cmd_compare(args) -> int:
 
 def cmd_graph(args) -> int:
     """Compile the spec and draw its Keras model (``--out``, default ``<name>.svg``)."""
-    spec = _load(args, args.spec)
+    spec = _load(args, args.spec, strict=MODEL_RESOURCES)
     if not spec.model_kind.keras:
         raise UsageError("specc graph draws Keras models; this spec is a scikit-learn "
                          "pipeline (specc build prints its steps)")
