@@ -40,9 +40,28 @@ def one_issue(write_spec, layers: str):
     return found[0]
 
 
+def _without_descriptions(node):
+    if isinstance(node, dict):
+        return {k: _without_descriptions(v) for k, v in node.items()
+                if k not in ("description", "$comment")}
+    if isinstance(node, list):
+        return [_without_descriptions(v) for v in node]
+    return node
+
+
 def test_shipped_schema_is_generated_from_the_registries():
-    assert SCHEMA_PATH.read_text(encoding="utf-8") == render_schema(), \
-        "run: python -m specc.schema"
+    """Identical to what the registries build; where the installed Keras, keras-hub or
+    scikit-learn differ from the versions the descriptions were generated from (the
+    schema's $comment), everything but the descriptions."""
+    import json
+
+    from specc.schema.keras_docs import doc_versions
+    shipped, built = SCHEMA_PATH.read_text(encoding="utf-8"), render_schema()
+    if doc_versions() in json.loads(shipped)["$comment"]:
+        assert shipped == built, "run: python -m specc.schema"
+    else:
+        assert _without_descriptions(json.loads(shipped)) == \
+            _without_descriptions(json.loads(built)), "run: python -m specc.schema"
 
 
 def test_schema_is_valid_draft7():

@@ -27,7 +27,9 @@ INITIALIZER = {"type": "string", "enum": INITIALIZERS}
 REGULARIZER = {"anyOf": [
     {"type": ["string", "null"], "enum": ["l1", "l2", "l1_l2", None]},
     {"type": "object", "minProperties": 1, "additionalProperties": False,
-     "properties": {"l1": {"type": "number", "minimum": 0}, "l2": {"type": "number", "minimum": 0}}},
+     "properties": {f"l{n}": {"type": "number", "minimum": 0,
+                              "description": f"L{n} regularization factor (keras.regularizers."
+                                             f"L1L2's l{n}; unset: 0)."} for n in (1, 2)}},
 ]}
 """A Keras regularizer: a name (``l2`` = L2(0.01)) or factors, ``{l2: 1.0e-4}`` = ``L1L2(l2=1e-4)``."""
 SIZE_1D = {"anyOf": [POS_INT, {"type": "array", "items": POS_INT, "minItems": 1, "maxItems": 1}]}
@@ -208,12 +210,14 @@ def _flatten(x: Tensor, args: dict, ctx: Context) -> Tensor:
 
 # --- the registry entries ------------------------------------------------------------
 register(LayerDef(
-    "Embedding", required=("output_dim",), infer=_embedding, build_args=_embedding_build,
+    "Embedding", required=("output_dim",), example={"output_dim": 64}, infer=_embedding,
+    build_args=_embedding_build,
     doc=KERAS_DOC + "core_layers/embedding/",
     args={"input_dim": POS_INT, "output_dim": POS_INT, "mask_zero": BOOL,
           "embeddings_initializer": INITIALIZER, "embeddings_regularizer": REGULARIZER}))
 register(LayerDef(
-    "Conv1D", required=("filters", "kernel_size"), infer=_conv1d,
+    "Conv1D", required=("filters", "kernel_size"), example={"filters": 64, "kernel_size": 5},
+    infer=_conv1d,
     doc=KERAS_DOC + "convolution_layers/convolution1d/",
     args={"filters": POS_INT, "kernel_size": SIZE_1D, "strides": SIZE_1D,
           "padding": {"type": "string", "enum": ["valid", "same", "causal"]},
@@ -231,26 +235,34 @@ for _pool in ("GlobalMaxPooling1D", "GlobalAveragePooling1D"):
         _pool, infer=_global_pool(_pool),
         doc=KERAS_DOC + f"pooling_layers/{_pool.replace('ing1D', '').lower()}1d/",
         args={"keepdims": BOOL}))
-register(LayerDef("SimpleRNN", required=("units",), infer=_rnn("SimpleRNN"), recurrent=True,
+register(LayerDef("SimpleRNN", required=("units",), example={"units": 64}, infer=_rnn("SimpleRNN"),
+              recurrent=True,
               doc=KERAS_DOC + "recurrent_layers/simple_rnn/", args=dict(RNN_COMMON)))
-register(LayerDef("LSTM", required=("units",), infer=_rnn("LSTM"), recurrent=True,
+register(LayerDef("LSTM", required=("units",), example={"units": 64}, infer=_rnn("LSTM"),
+              recurrent=True,
               doc=KERAS_DOC + "recurrent_layers/lstm/",
               args={**RNN_COMMON, **GATED, "unit_forget_bias": BOOL}))
-register(LayerDef("GRU", required=("units",), infer=_rnn("GRU"), recurrent=True,
+register(LayerDef("GRU", required=("units",), example={"units": 64}, infer=_rnn("GRU"),
+              recurrent=True,
               doc=KERAS_DOC + "recurrent_layers/gru/",
               args={**RNN_COMMON, **GATED, "reset_after": BOOL}))
 register(LayerDef(
-    "Bidirectional", required=("layer",), infer=_bidirectional, build_args=_bidirectional_build,
+    "Bidirectional", required=("layer",), example={"layer": {"LSTM": {"units": 64}}},
+    infer=_bidirectional, build_args=_bidirectional_build,
     doc=KERAS_DOC + "recurrent_layers/bidirectional/",
-    args={"layer": {"$ref": LAYER_ITEM},
+    args={"layer": {"$ref": LAYER_ITEM,
+                    "description": "The recurrent layer run forwards and backwards: "
+                                   "SimpleRNN, LSTM or GRU with its arguments, e.g. "
+                                   "{LSTM: {units: 64}} (Keras: an RNN instance)."},
           "merge_mode": {"type": "string", "enum": ["concat", "sum", "mul", "ave"]}}))
-register(LayerDef("Dropout", required=("rate",), infer=_identity,
+register(LayerDef("Dropout", required=("rate",), example={"rate": 0.5}, infer=_identity,
               doc=KERAS_DOC + "regularization_layers/dropout/",
               args={"rate": RATE, "seed": SEED}))
-register(LayerDef("SpatialDropout1D", required=("rate",), infer=_spatial_dropout,
+register(LayerDef("SpatialDropout1D", required=("rate",), example={"rate": 0.5},
+              infer=_spatial_dropout,
               doc=KERAS_DOC + "regularization_layers/spatial_dropout1d/",
               args={"rate": RATE, "seed": SEED}))
-register(LayerDef("Dense", required=("units",), infer=_dense,
+register(LayerDef("Dense", required=("units",), example={"units": 64}, infer=_dense,
               doc=KERAS_DOC + "core_layers/dense/", args=dict(DENSE_ARGS)))
 register(LayerDef("Flatten", infer=_flatten, doc=KERAS_DOC + "reshaping_layers/flatten/", args={}))
 register(LayerDef("BatchNormalization", infer=_identity,

@@ -41,16 +41,23 @@ SCHEDULE = {
 
 def optimizer_schema() -> dict:
     """Draft-07 schema of ``train.optimizer``: ``name`` picks which arguments are allowed."""
+    name_doc = ("The Keras optimizer's identifier (keras.optimizers.get): "
+                + ", ".join(f"{n} ({cls})" for n, (cls, _) in OPTIMIZERS.items()) + ".")
+    lr = {**LR, "description": "The learning rate, a number (where warmup_ratio or schedule "
+                               "is set: the peak of the schedule). specc's default, 0.001, "
+                               "holds for every optimizer."}
     branches = []
     for name, (_, specific) in OPTIMIZERS.items():
-        props = {"name": {"const": name}, "learning_rate": LR, **CLIP, **SCHEDULE, **specific}
-        branches.append({"if": {"properties": {"name": {"const": name}}},
+        props = {"name": {"const": name, "description": name_doc}, "learning_rate": lr,
+                 **CLIP, **SCHEDULE, **specific}
+        branches.append({"if": {"properties": {"name": {"const": name, "description": name_doc}}},
                          "then": {"properties": props, "additionalProperties": False}})
     return {
         "type": "object",
         "description": "Keras optimizer: name plus its constructor arguments.",
-        "properties": {"name": {"type": "string", "enum": list(OPTIMIZERS), "default": "adam"},
-                       "learning_rate": {**LR, "default": 0.001}, **SCHEDULE},
+        "properties": {"name": {"type": "string", "enum": list(OPTIMIZERS), "default": "adam",
+                                "description": name_doc},
+                       "learning_rate": {**lr, "default": 0.001}, **SCHEDULE},
         "required": ["name"],
         "allOf": branches,
         "default": {"name": "adam", "learning_rate": 0.001},

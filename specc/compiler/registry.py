@@ -80,6 +80,8 @@ class LayerDef:
         build_args: ``build_args(args, ctx_info) -> dict`` turns spec args into Keras
             constructor kwargs (default: unchanged); used for nested layers and
             values derived from the rest of the spec.
+        example: the required arguments with typical values (``{"units": 64}``), shown in
+            messages about a layer written without them.
     """
 
     name: str
@@ -90,16 +92,18 @@ class LayerDef:
     recurrent: bool = False
     build_args: Optional[Callable[[dict, dict], dict]] = None
     extra_schema: dict = field(default_factory=dict)
+    example: dict = field(default_factory=dict)
 
     def arg_schema(self, layer_item_ref: str) -> dict:
         """JSON Schema (Draft-07) of this layer's argument mapping.
 
         ``layer_item_ref`` is the ``$ref`` of a whole layer item, for arguments that
-        hold a nested layer (Bidirectional's ``layer``).
+        hold a nested layer (Bidirectional's ``layer``). A layer with required arguments
+        takes a mapping; one without also takes nothing (``- Flatten:``).
         """
         props = {k: _resolve_ref(v, layer_item_ref) for k, v in self.args.items()}
         schema = {
-            "type": ["object", "null"],
+            "type": "object" if self.required else ["object", "null"],
             "description": f"Keras {self.name}: {self.doc}",
             "properties": props,
             "additionalProperties": False,
@@ -109,13 +113,28 @@ class LayerDef:
         schema.update(self.extra_schema)
         return schema
 
+    def entry(self) -> str:
+        """This layer as a spec writes it, in YAML flow style: ``LSTM: {units: 64}``."""
+        return f"{self.name}: {flow(self.example)}" if self.example else self.name
+
+
+def flow(value) -> str:
+    """``value`` in YAML flow style, for messages: ``{layer: {LSTM: {units: 64}}}``."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {flow(v)}" for k, v in value.items()) + "}"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
 
 LAYER_ITEM = "#layer-item"
 """Placeholder in an argument schema for 'a whole layer item' (replaced by a real $ref)."""
 
 
 def _resolve_ref(schema: dict, ref: str) -> dict:
-    return {"$ref": ref} if schema == {"$ref": LAYER_ITEM} else schema
+    if schema.get("$ref") != LAYER_ITEM:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "$ref"}
+    # Draft-07 ignores keywords beside $ref: keep them (a description) outside it
+    return {**rest, "allOf": [{"$ref": ref}]} if rest else {"$ref": ref}
 
 
 LAYERS: dict[str, LayerDef] = {}
@@ -128,6 +147,16 @@ def register(layer: LayerDef) -> LayerDef:
         raise ValueError(f"layer {layer.name} registered twice")
     LAYERS[layer.name] = layer
     return layer
+
+
+def bare_layers() -> list[str]:
+    """Layers a spec may write as a bare name (``- Flatten``): those with no required argument."""
+    return [name for name, d in layers().items() if not d.required]
+
+
+def bare_name_pattern() -> str:
+    """The schema's ``pattern`` of a bare layer name: one of :func:`bare_layers`."""
+    return "^(" + "|".join(bare_layers()) + ")$"
 
 
 def layers() -> dict[str, LayerDef]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from jsonschema.exceptions import ValidationError
 
 from specc.compiler.estimators import ESTIMATORS
-from specc.compiler.registry import layers
+from specc.compiler.registry import bare_name_pattern, layers
 from specc.suggest import did_you_mean
 
 TYPE_WORDS = {"integer": "an integer", "number": "a number", "string": "a string",
@@ -48,6 +48,18 @@ def _owner(path: tuple) -> str | None:
     return None
 
 
+def _needs_arguments(name: str, path: tuple) -> str:
+    """Message for a layer written without the arguments it needs (``- LSTM``, ``- LSTM:``)."""
+    d = layers()[name]
+    if path and isinstance(path[-1], int):
+        fix = f"- {d.entry()}"  # an item of model.layers
+    elif path and path[-1] != name:
+        fix = f"{path[-1]}: {{{d.entry()}}}"  # Bidirectional's layer
+    else:
+        fix = d.entry()
+    return f"{name} needs arguments ({', '.join(d.required)}); write `{fix}`"
+
+
 def _additional(err: ValidationError, path: tuple):
     allowed = list(err.schema.get("properties", {}))
     extra = [k for k in err.instance if k not in allowed]
@@ -69,15 +81,15 @@ def _additional(err: ValidationError, path: tuple):
 
 def _enum(err: ValidationError, path: tuple):
     options = [o for o in err.validator_value if o is not None]
-    if set(options) == set(layers()):
-        yield path, f"unknown layer '{err.instance}'{did_you_mean(err.instance, options)}", False
-        return
     shown = ", ".join(map(str, options[:10])) + (", ..." if len(options) > 10 else "")
     yield path, (f"{describe(err.instance)} is not allowed"
                  f"{did_you_mean(err.instance, map(str, options))}; one of: {shown}"), False
 
 
 def _type(err: ValidationError, path: tuple):
+    if err.instance is None and path and path[-1] in layers() and layers()[path[-1]].required:
+        yield path, _needs_arguments(path[-1], path), False
+        return
     types = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
     want = " or ".join(TYPE_WORDS.get(t, t) for t in types)
     yield path, f"expected {want}, got {describe(err.instance)}", False
@@ -128,6 +140,13 @@ def _any_of(err: ValidationError, path: tuple):
 
 
 def _pattern(err: ValidationError, path: tuple):
+    if err.validator_value == bare_name_pattern():  # a bare layer name
+        if err.instance in layers():
+            yield path, _needs_arguments(err.instance, path), False
+        else:
+            hint = did_you_mean(err.instance, list(layers()))
+            yield path, f"unknown layer '{err.instance}'{hint}", False
+        return
     yield path, (f"{describe(err.instance)} may hold only letters, digits, '_', '.' and '-', "
                  f"starting with a letter or digit"), False
 
