@@ -19,18 +19,9 @@ from specc.errors import SpecError
 from specc.loader.validate import load_spec
 from specc.schema import load_schema
 from specc.schema.keras_docs import MAX_CHARS, clean, google_args, numpydoc_params
+from tests.test_validate import BASE
 
-SPEC = """\
-name: t
-task: binary
-data: {dataset: imdb}
-preprocessing:
-  tokenizer: {num_words: 1000}
-  sequence: {max_len: 50}
-model:
-  layers:
-    - Embedding: {output_dim: 8}
-"""
+SPEC = BASE + "    - Embedding: {output_dim: 8}\n"
 
 
 def errors_of(path) -> list[tuple]:
