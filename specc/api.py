@@ -56,8 +56,9 @@ def train(spec: Spec | str | Path, out: str | Path | None = None, *,
     if spec.task_def.pretraining:
         raise UsageError(f"{spec.path} is a pretraining spec (task: {spec.task}): run "
                          f"specc pretrain {spec.path}")
-    from specc.core.quiet import import_keras
-    import_keras()
+    if spec.uses_keras:
+        from specc.core.quiet import import_keras
+        import_keras()
     from specc.runtime.train import train_spec
     return Run(train_spec(spec, out=out, log=callback or _quiet))
 
@@ -144,8 +145,9 @@ class Run:
                 the run's spec (one line).
         """
         if self._predictor is None:
-            from specc.core.quiet import import_keras
-            import_keras()
+            if self.spec.uses_keras:
+                from specc.core.quiet import import_keras
+                import_keras()
             try:
                 self._predictor = self.spec.model_kind.load_predictor(
                     self.folder, self.spec.resolved, self.class_names)

@@ -341,6 +341,10 @@ def cmd_train(args) -> int:
         return 0
     if args.spec is None:
         raise UsageError("specc train needs a SPEC (or --resume RUN_DIR)")
+    fractions = None
+    if args.train_fraction is not None:
+        from specc.runtime.sweep import parse_fractions
+        fractions = parse_fractions(args.train_fraction)
     spec = _load(args, args.spec, strict=True)
     if spec.task_def.pretraining:
         raise UsageError(f"{args.spec} is a pretraining spec (task: masked_lm): run "
@@ -349,10 +353,6 @@ def cmd_train(args) -> int:
         raise UsageError("--epochs applies to Keras models; a scikit-learn estimator is "
                          "fitted once")
     spec = _override_epochs(spec, args.epochs)
-    fractions = None
-    if args.train_fraction is not None:
-        from specc.runtime.sweep import parse_fractions
-        fractions = parse_fractions(args.train_fraction)
     if spec.uses_keras:
         from specc.core.quiet import import_keras
         import_keras()

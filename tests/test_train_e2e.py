@@ -131,9 +131,12 @@ def test_existing_run_folder_is_never_overwritten(tmp_path, write_spec, capsys):
 
 
 def test_missing_data_file_is_one_line_error(tmp_path, write_spec, capsys):
-    assert main(["train", str(write_spec(CSV_SPEC)), "--out", str(tmp_path / "r")]) == 1
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "train.csv" in err and "\n" not in err
+    """Found missing at validation (before TensorFlow is imported): one line per file."""
+    spec = str(write_spec(CSV_SPEC))
+    assert main(["train", spec, "--out", str(tmp_path / "r")]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(": ")[1] for line in lines] == ["$.data.train", "$.data.test"]
+    assert all(line.startswith(f"{spec}:") and "not found" in line for line in lines)
     assert not (tmp_path / "r").exists()  # no half-made run folder left behind
 
 

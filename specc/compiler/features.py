@@ -74,10 +74,10 @@ class BertFeatures(TransformerMixin, BaseEstimator):
     def _network(self):
         """(encoder, Keras model: BERT inputs -> pooled vector), built once per instance."""
         if getattr(self, "_net", None) is None:
-            import keras
-
             from specc.compiler.bert import bert_inputs, load_backbone, pool
+            from specc.core.quiet import import_keras
             from specc.preprocessing.wordpiece import WordPieceEncoder
+            keras = import_keras()  # quietly, when nothing imported Keras before
             encoder = WordPieceEncoder(self.preset, self.max_len, self.base_dir)
             backbone = load_backbone(self.preset, self.base_dir, trainable=False)
             inputs = bert_inputs(None)  # any length: batches are trimmed to their longest

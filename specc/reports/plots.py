@@ -120,7 +120,8 @@ def plot_projections(projections: dict[str, np.ndarray], y_true: np.ndarray,
                      y_pred: np.ndarray, class_names: list[str], title: str,
                      path: Path) -> Path:
     """2-D projections (e.g. ``{"PCA": (m, 2), "t-SNE": (m, 2)}``) side by side, points
-    coloured by true class, misclassified points drawn as black crosses on top."""
+    coloured by true class, misclassified points drawn as black crosses on top; NaN rows
+    (not in that projection's sample) are left out."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(projections), figsize=(5.5 * len(projections), 5),
                              squeeze=False)
@@ -132,9 +133,10 @@ def plot_projections(projections: dict[str, np.ndarray], y_true: np.ndarray,
             if sel.any():
                 ax.scatter(xy[sel, 0], xy[sel, 1], s=9, alpha=0.6, color=cmap(c % cmap.N),
                            label=cname)
+        shown = ~np.isnan(xy).any(axis=1)
         ax.scatter(xy[wrong, 0], xy[wrong, 1], s=14, marker="x", color="black", linewidths=0.8,
-                   label=f"misclassified ({int(wrong.sum())})")
-        ax.set_title(f"{name} ({len(xy)} test examples)")
+                   label=f"misclassified ({int((wrong & shown).sum())})")
+        ax.set_title(f"{name} ({int(shown.sum())} test examples)")
         ax.set_xticks([])
         ax.set_yticks([])
     axes[0][0].legend(fontsize=7, markerscale=1.5, loc="best",

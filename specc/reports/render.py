@@ -7,7 +7,8 @@ later) produce the same report. Plots follow the task:
 - all Keras runs with more than one epoch: ``history.png`` (loss/accuracy, train vs validation);
 - classification: ``confusion_matrix.png`` (heatmap), ``class_scores.png`` (per-class
   precision/recall/F1), ``representations.png`` (PCA and t-SNE of the vectors the output
-  layer reads, coloured by true class, mistakes marked); binary also ``roc_pr.png``;
+  layer reads, coloured by true class, mistakes marked; t-SNE of at most 400 of them,
+  :mod:`specc.reports.projection`); binary also ``roc_pr.png``;
 - regression: ``regression.png`` (predicted vs actual, residuals) and for series data
   ``forecast.png`` (the series with the test forecasts overlaid).
 """
@@ -45,9 +46,24 @@ def _seed(record: RunRecord) -> int:
 
 def draw_plots(record: RunRecord) -> list[Plot]:
     """Draw every plot the run's data allows into its folder (see module docstring)."""
+    from specc.core import forked
+    from specc.reports.projection import project
+    rep, pred = record.representations, record.predictions
+    if ("confusion_matrix" in record.metrics and pred is not None and rep is not None
+            and len(rep["index"]) >= 2):
+        # t-SNE, the slowest part, runs in a forked child while the other plots are drawn
+        with forked.start(lambda: project(rep["vectors"], _seed(record))) as projections:
+            return _draw(record, projections)
+    return _draw(record, None)
+
+
+def _draw(record: RunRecord, projections) -> list[Plot]:
+    """:func:`draw_plots`, the representations' projections (a
+    :class:`specc.core.forked.Pending`) under way when there are some."""
     from specc.reports import plots
     from specc.reports.metrics import positive_scores
-    m, folder, pred = record.metrics, record.folder, record.predictions
+    m, folder, pred, rep = (record.metrics, record.folder, record.predictions,
+                            record.representations)
     out: list[Plot] = []
     if len(record.history.get("loss", [])) > 1:
         plots.plot_history(record.history, folder / "history.png")
@@ -62,11 +78,9 @@ def draw_plots(record: RunRecord) -> list[Plot]:
             plots.plot_roc_pr(pred["y_true"], positive_scores(pred["scores"]), m["roc_auc"],
                               m["average_precision"], folder / "roc_pr.png")
             out.append(Plot("roc_pr.png", "ROC and precision-recall curves (test)"))
-        rep = record.representations
-        if pred is not None and rep is not None and len(rep["index"]) >= 2:
-            from specc.reports.projection import project
+        if projections is not None:
             idx = rep["index"]
-            plots.plot_projections(project(rep["vectors"], _seed(record)), pred["y_true"][idx],
+            plots.plot_projections(projections.result(), pred["y_true"][idx],
                                    pred["y_pred"][idx], names,
                                    f"representations: {rep['what']}",
                                    folder / "representations.png")
@@ -89,7 +103,7 @@ def report_context(record: RunRecord, plot_list: list[Plot]) -> dict:
     counts = m.get("class_counts")
     rep = record.representations
     return {
-        "m": m, "history_keys": keys,
+        "m": m, "history_keys": keys, "validated": any(k.startswith("val_") for k in keys),
         "history_rows": list(zip(*(record.history[k] for k in keys))) if keys else [],
         "summary": record.summary.rstrip("\n"), "plots": plot_list,
         "spec_source": record.spec_source, "spec_resolved": record.spec_resolved,

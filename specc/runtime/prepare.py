@@ -3,8 +3,10 @@
 The order of work keeps the test split untouched until evaluation: train is
 (optionally) subsampled and split into train/validation with the spec's seed
 (stratified for classification, chronological for series; grouped when the dataset
-records groups, e.g. IMDB's movies, so validation sees unseen movies as test does); the tokenizer is fitted
-on the remaining training texts only; validation and test are then encoded with it.
+records groups, e.g. IMDB's movies, so validation sees unseen movies as test does;
+``validation_split: 0``, scikit-learn estimators only, keeps no validation rows); the
+tokenizer is fitted on the remaining training texts only; validation and test are then
+encoded with it.
 """
 
 from __future__ import annotations
@@ -110,6 +112,8 @@ def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".",
         groups = None if groups is None else groups[keep]
     if data["validation"] == "dev":
         x_val, y_val = dataset.dev_texts, dataset.dev_labels
+    elif data["validation_split"] == 0:  # scikit-learn only: fit on all of it, no validation
+        x_val, y_val = take(x, np.arange(0)), y[:0]
     else:
         tr, va = validation_split(y if classify else len(y), data["validation_split"], seed,
                                   classify and not isinstance(dataset, SeriesDataset), names,
