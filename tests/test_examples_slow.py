@@ -32,6 +32,7 @@ BARS = {
     "sst2_bert_features_logreg.yaml": ("accuracy", 0.80),
     "sst2_tfidf_logreg.yaml": ("accuracy", 0.78),
     "imdb_tfidf_svm.yaml": ("accuracy", 0.89),
+    "imdb_tfidf_fast.yaml": ("accuracy", 0.88),  # fastText's defaults: 0.874 (bench/peers.py)
     "nsmc_lstm.yaml": ("accuracy", 0.84),       # the issue: best RNN >= 0.84
     "nsmc_bilstm.yaml": ("accuracy", 0.84),
     "nsmc_conv1d.yaml": ("accuracy", 0.84),
