@@ -223,23 +223,34 @@ MODEL_RESOURCES = ("$.model.", "$.preprocessing.")
 there are errors for ``build`` and ``graph``, which need them but not the data."""
 
 
-def _load(args, path: str, strict: bool | tuple[str, ...] = False):
+def _load(args, path: str, strict: tuple[str, ...] = (), show_warnings: bool = True):
     """The spec at ``path`` with the command's ``--set`` overrides. Warnings (absent data
-    files, presets, vocabularies) go to stderr; with ``strict`` they are errors (all of
-    them for True, those under the given JSON path prefixes for a tuple).
+    files, presets, vocabularies) go to stderr unless ``show_warnings`` is False; those
+    whose JSON path starts with one of ``strict``'s prefixes are errors.
 
     Raises:
         SpecError: an error, or a warning made one by ``strict``.
     """
     from specc.loader.validate import load_spec
-    spec = load_spec(path, overrides=_overrides(args), strict=strict is True)
-    if isinstance(strict, tuple):
-        needed = [w.as_error() for w in spec.warnings if w.path.startswith(strict)]
-        if needed:
-            raise SpecError(needed + [w for w in spec.warnings if not w.path.startswith(strict)])
-    for w in spec.warnings:
-        print(w, file=sys.stderr)
+    spec = load_spec(path, overrides=_overrides(args))
+    needed = [w.as_error() for w in spec.warnings if strict and w.path.startswith(strict)]
+    if needed:
+        raise SpecError(needed + [w for w in spec.warnings if not w.path.startswith(strict)])
+    if show_warnings:
+        for w in spec.warnings:
+            print(w, file=sys.stderr)
     return spec
+
+
+def _require_resources(spec) -> None:
+    """Training needs every resource the spec names: its warnings, as errors (checked after
+    the spec's task, so a spec for the other command gets that hint first).
+
+    Raises:
+        SpecError: a data file, preset or named vocabulary absent on this machine.
+    """
+    if spec.warnings:
+        raise SpecError([w.as_error() for w in spec.warnings])
 
 
 def cmd_validate(args) -> int:
@@ -345,10 +356,11 @@ def cmd_train(args) -> int:
     if args.train_fraction is not None:
         from specc.runtime.sweep import parse_fractions
         fractions = parse_fractions(args.train_fraction)
-    spec = _load(args, args.spec, strict=True)
+    spec = _load(args, args.spec, show_warnings=False)
     if spec.task_def.pretraining:
         raise UsageError(f"{args.spec} is a pretraining spec (task: masked_lm): run "
                          f"specc pretrain {args.spec}")
+    _require_resources(spec)
     if args.epochs is not None and not spec.model_kind.keras:
         raise UsageError("--epochs applies to Keras models; a scikit-learn estimator is "
                          "fitted once")
@@ -438,10 +450,11 @@ def cmd_evaluate(args) -> int:
 
 def cmd_pretrain(args) -> int:
     """Pretrain the spec's BERT backbone; the run folder holds the keras-hub preset."""
-    spec = _load(args, args.spec, strict=True)
+    spec = _load(args, args.spec, show_warnings=False)
     if not spec.task_def.pretraining:
         raise UsageError(f"{args.spec} has task {spec.task}: specc pretrain needs task "
                          f"masked_lm (use specc train)")
+    _require_resources(spec)
     spec = _override_epochs(spec, args.epochs)
     from specc.core.quiet import import_keras
     import_keras()

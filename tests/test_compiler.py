@@ -91,6 +91,9 @@ def hand_written_pipelines():
             ("features", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.9,
                                          sublinear_tf=True)),
             ("estimator", LinearSVC(C=0.5, random_state=42))]),
+        "imdb_tfidf_fast.yaml": Pipeline([
+            ("features", TfidfVectorizer(min_df=2, max_df=0.9, sublinear_tf=True)),
+            ("estimator", LinearSVC(C=0.1, random_state=42))]),
         "sst2_bert_features_logreg.yaml": Pipeline([
             ("features", BertFeatures("minilm-l6", pooling="mean", max_len=64,
                                       base_dir=str(SPECS))),
