@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from specc.core.yaml_source import flow
+
 Dim = Optional[int]
 
 
@@ -116,13 +118,6 @@ class LayerDef:
     def entry(self) -> str:
         """This layer as a spec writes it, in YAML flow style: ``LSTM: {units: 64}``."""
         return f"{self.name}: {flow(self.example)}" if self.example else self.name
-
-
-def flow(value) -> str:
-    """``value`` in YAML flow style, for messages: ``{layer: {LSTM: {units: 64}}}``."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {flow(v)}" for k, v in value.items()) + "}"
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 LAYER_ITEM = "#layer-item"

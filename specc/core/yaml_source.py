@@ -151,6 +151,17 @@ def dump_spec(data) -> str:
     return yaml.dump(data, Dumper=SpecDumper, sort_keys=False, allow_unicode=True)
 
 
+def flow(value) -> str:
+    """``value`` as one line of YAML flow style, as a user writes it in a message or after
+    ``--set PATH=``: ``5``, ``.inf``, ``[3, 5]``, ``{layer: {LSTM: {units: 64}}}`` (strings
+    that YAML would misread quoted, as :func:`dump_spec` does)."""
+    try:
+        text = yaml.dump(value, Dumper=SpecDumper, default_flow_style=True, width=1 << 30)
+    except yaml.YAMLError:
+        return repr(value)
+    return text.strip().removesuffix("...").strip()
+
+
 def format_path(path) -> str:
     """``("model", "layers", 2, "units")`` -> ``$.model.layers[2].units``."""
     out = "$"

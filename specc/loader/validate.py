@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jsonschema import Draft7Validator, validators
 
-from specc.core.yaml_source import SpecSource, dump_spec, parse_spec, read_spec
+from specc.core.yaml_source import SpecSource, dump_spec, flow, parse_spec, read_spec
 from specc.errors import SpecError, SpecIssue, UsageError
 from specc.loader.defaults import fill_defaults
 from specc.loader.messages import explain
@@ -180,7 +180,7 @@ def _apply_overrides(parsed: SpecSource, overrides: Mapping[str, object]) -> dic
     from specc.loader.spec import parse_path, set_path
     flags = {}
     for key, value in overrides.items():
-        flag = f"--set {key}={value if isinstance(value, str) else _flow(value)}"
+        flag = f"--set {key}={value if isinstance(value, str) else flow(value)}"
         if not isinstance(parsed.data, dict):
             raise UsageError(f"{flag}: {parsed.file} is not a mapping")
         try:
@@ -189,17 +189,6 @@ def _apply_overrides(parsed: SpecSource, overrides: Mapping[str, object]) -> dic
             raise UsageError(f"{flag}: {e}") from None
         flags[format_path(parse_path(key))] = flag
     return flags
-
-
-def _flow(value) -> str:
-    """``value`` as one line of YAML flow style (``5``, ``.inf``, ``[3, 5]``, ``{l2: 0.01}``),
-    as a user would write it after ``--set PATH=``."""
-    import yaml
-    try:
-        return yaml.safe_dump(value, default_flow_style=True, width=1 << 30).strip() \
-            .removesuffix("\n...").strip()
-    except yaml.YAMLError:
-        return repr(value)
 
 
 def _at_flag(issue: SpecIssue, flags: dict[str, str]) -> SpecIssue:
