@@ -16,7 +16,6 @@ import sys
 from specc import __version__
 from specc.errors import SpeccError, SpecError, UsageError
 
-
 ENVIRONMENT = {
     "SPECC_DATA_DIR": "folder of the named datasets (default ~/.cache/specc/datasets)",
     "SPECC_CACHE_DIR": "preprocessing cache and named vocabularies (default ~/.cache/specc)",
@@ -223,34 +222,36 @@ MODEL_RESOURCES = ("$.model.", "$.preprocessing.")
 there are errors for ``build`` and ``graph``, which need them but not the data."""
 
 
-def _load(args, path: str, strict: tuple[str, ...] = (), show_warnings: bool = True):
+def _load(args, path: str, require: tuple[str, ...] = (), show_warnings: bool = True):
     """The spec at ``path`` with the command's ``--set`` overrides. Warnings (absent data
-    files, presets, vocabularies) go to stderr unless ``show_warnings`` is False; those
-    whose JSON path starts with one of ``strict``'s prefixes are errors.
+    files, presets, vocabularies) under the JSON path prefixes in ``require`` are errors
+    (:func:`_require`); the others go to stderr unless ``show_warnings`` is False.
 
     Raises:
-        SpecError: an error, or a warning made one by ``strict``.
+        SpecError: an error, or a warning under ``require``.
     """
     from specc.loader.validate import load_spec
     spec = load_spec(path, overrides=_overrides(args))
-    needed = [w.as_error() for w in spec.warnings if strict and w.path.startswith(strict)]
-    if needed:
-        raise SpecError(needed + [w for w in spec.warnings if not w.path.startswith(strict)])
+    if require:
+        _require(spec, require)
     if show_warnings:
         for w in spec.warnings:
             print(w, file=sys.stderr)
     return spec
 
 
-def _require_resources(spec) -> None:
-    """Training needs every resource the spec names: its warnings, as errors (checked after
-    the spec's task, so a spec for the other command gets that hint first).
+def _require(spec, prefixes: tuple[str, ...] = ("$",)) -> None:
+    """The resources named under ``prefixes`` (default: all) must be on this machine:
+    warnings there are raised as errors, with the spec's other warnings beside them.
+    ``train`` and ``pretrain`` call it after checking the spec's task, so a spec for the
+    other command gets that hint first.
 
     Raises:
         SpecError: a data file, preset or named vocabulary absent on this machine.
     """
-    if spec.warnings:
-        raise SpecError([w.as_error() for w in spec.warnings])
+    needed = [w.as_error() for w in spec.warnings if w.path.startswith(prefixes)]
+    if needed:
+        raise SpecError(needed + [w for w in spec.warnings if not w.path.startswith(prefixes)])
 
 
 def cmd_validate(args) -> int:
@@ -302,7 +303,7 @@ def cmd_schema(args) -> int:
 def cmd_build(args) -> int:
     """Compile the spec and print Keras' summary; ``--save`` writes a ``.keras`` file."""
     from specc.core.quiet import import_keras
-    spec = _load(args, args.spec, strict=MODEL_RESOURCES)
+    spec = _load(args, args.spec, require=MODEL_RESOURCES)
     import_keras()
     from specc.compiler.model import compile_spec
     model = compile_spec(spec)
@@ -360,7 +361,7 @@ def cmd_train(args) -> int:
     if spec.task_def.pretraining:
         raise UsageError(f"{args.spec} is a pretraining spec (task: masked_lm): run "
                          f"specc pretrain {args.spec}")
-    _require_resources(spec)
+    _require(spec)
     if args.epochs is not None and not spec.model_kind.keras:
         raise UsageError("--epochs applies to Keras models; a scikit-learn estimator is "
                          "fitted once")
@@ -454,7 +455,7 @@ def cmd_pretrain(args) -> int:
     if not spec.task_def.pretraining:
         raise UsageError(f"{args.spec} has task {spec.task}: specc pretrain needs task "
                          f"masked_lm (use specc train)")
-    _require_resources(spec)
+    _require(spec)
     spec = _override_epochs(spec, args.epochs)
     from specc.core.quiet import import_keras
     import_keras()
@@ -507,7 +508,7 @@ def cmd_compare(args) -> int:
 
 def cmd_graph(args) -> int:
     """Compile the spec and draw its Keras model (``--out``, default ``<name>.svg``)."""
-    spec = _load(args, args.spec, strict=MODEL_RESOURCES)
+    spec = _load(args, args.spec, require=MODEL_RESOURCES)
     if not spec.model_kind.keras:
         raise UsageError("specc graph draws Keras models; this spec is a scikit-learn "
                          "pipeline (specc build prints its steps)")
