@@ -20,6 +20,7 @@ from pathlib import Path
 from specc.core.yaml_source import SpecSource
 from specc.data import is_series
 from specc.errors import DataError, SpecIssue
+from specc.loader.spec import PATH_KEYS
 
 
 def semantic_issues(source: SpecSource, spec: dict, bad: set[str],
@@ -48,8 +49,9 @@ def absent(path: tuple, message: str) -> tuple:
     return path, message, False, "warning"
 
 
-DATA_FILE_KEYS = (("train",), ("test",), ("dev",), ("series", "file"))
-"""Keys of the data section that name a file or folder (relative to the spec's folder)."""
+DATA_FILE_KEYS = tuple(keys[1:] for keys in PATH_KEYS if keys[0] == "data")
+"""Keys of the data section that name a file or folder (relative to the spec's folder):
+``train``, ``test``, ``dev``, ``series.file`` (:data:`specc.loader.spec.PATH_KEYS`)."""
 
 
 def data_file_issues(data: dict, base_dir: Path):
