@@ -120,5 +120,5 @@ def test_resume_refuses_what_it_cannot_continue(spec_file, tmp_path, capsys):
                                                    "train_fraction": 1.0}))
     (tmp_path / "spec.yaml").write_text("name: x\n")
     assert main(["train", "--resume", str(tmp_path)]) == 2
-    assert "no checkpoint to resume" in capsys.readouterr().err
+    assert "changed since the run" in capsys.readouterr().err
     assert main(["train", str(spec_file), "--resume", str(tmp_path)]) == 2

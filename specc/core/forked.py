@@ -28,14 +28,22 @@ def can_fork() -> bool:
             and "fork" in multiprocessing.get_all_start_methods())
 
 
+class ChildCrashed(RuntimeError):
+    """The child running the work was killed by a signal (a crash such as a segmentation
+    fault in native code), and the work was not to be run again here."""
+
+
 class Pending:
     """``fn()`` started in a forked child (or to be run here): :meth:`result` waits for it.
 
     Use as a context manager, so a child whose result is never asked for is stopped.
+    ``rerun_after_crash=False``: a child killed by a signal makes :meth:`result` raise
+    :class:`ChildCrashed` instead of running ``fn`` here, where it could crash this process.
     """
 
-    def __init__(self, fn: Callable[[], object]):
+    def __init__(self, fn: Callable[[], object], rerun_after_crash: bool = True):
         self._fn, self._proc, self._recv = fn, None, None
+        self._rerun, self._signal = rerun_after_crash, None
         if not can_fork():
             return
         ctx = multiprocessing.get_context("fork")
@@ -68,6 +76,8 @@ class Pending:
             except (EOFError, OSError):
                 pass
             self.close(wait=5.0)  # it has sent its result: it is exiting
+        if not ok and self._signal and not self._rerun:
+            raise ChildCrashed(f"the work crashed its process (signal {self._signal})")
         return value if ok else self._fn()
 
     def close(self, wait: float = 0.0) -> None:
@@ -80,6 +90,8 @@ class Pending:
             if self._proc.is_alive():
                 self._proc.kill()
                 self._proc.join()
+            elif (self._proc.exitcode or 0) < 0:
+                self._signal = -self._proc.exitcode
             self._proc = None
 
     def __enter__(self) -> Pending:
@@ -89,9 +101,9 @@ class Pending:
         self.close()
 
 
-def start(fn: Callable[[], object]) -> Pending:
+def start(fn: Callable[[], object], rerun_after_crash: bool = True) -> Pending:
     """Start ``fn()`` in a forked child; ``.result()`` gives its value (see :class:`Pending`)."""
-    return Pending(fn)
+    return Pending(fn, rerun_after_crash)
 
 
 def in_halves(work: Callable[[list], object], items: list) -> tuple:

@@ -8,17 +8,28 @@ import numpy as np
 
 
 def _pyplot():
+    """matplotlib's pyplot on the Agg backend, with mathtext off: labels come from data
+    (class names such as ``$\\foo$``) and are drawn as written, never parsed as TeX."""
     import matplotlib
     matplotlib.use("Agg")
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
     return plt
 
 
 def _save(fig, path: Path) -> Path:
-    """Lay out, write as PNG (100 dpi) and close ``fig``; return ``path``."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    _pyplot().close(fig)
+    """Lay out, write as PNG (100 dpi, atomically: a link at ``path`` is replaced, never
+    written through) and close ``fig``; return ``path``."""
+    import io
+
+    from specc.core.files import write_bytes
+    buf = io.BytesIO()
+    try:
+        fig.tight_layout()
+        fig.savefig(buf, dpi=100, format="png")
+    finally:
+        _pyplot().close(fig)
+    write_bytes(path, buf.getvalue())
     return path
 
 

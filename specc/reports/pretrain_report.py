@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from specc.core.files import write_text
+from specc.errors import one_line
 from specc.reports.plots import plot_history
 from specc.reports.templating import environment
 
@@ -19,11 +20,23 @@ def plot_mlm_curve(curve: list[dict], path: Path) -> Path:
                         xlabel="masked sequences seen", ylabel_prefix="MLM ")
 
 
-def write_pretrain_report(folder: Path, doc: dict, resolved: dict) -> Path:
-    """Draw the curve and render ``report.md`` from ``metrics.json``'s content ``doc``."""
-    plot_mlm_curve(doc["curve"], folder / "mlm_curve.png")
+def write_pretrain_report(folder: Path, doc: dict, resolved: dict) -> str | None:
+    """Draw the curve and render ``report.md`` from ``metrics.json``'s content ``doc``.
+
+    Returns:
+        None, or a one-line warning when the curve could not be drawn (the report then
+        says so in its place; a plot never fails a run).
+
+    Raises:
+        RunError: ``report.md`` cannot be written.
+    """
+    warning = None
+    try:
+        plot_mlm_curve(doc["curve"], folder / "mlm_curve.png")
+    except Exception as e:  # noqa: BLE001 - the plot is optional; the report says why
+        (folder / "mlm_curve.png").unlink(missing_ok=True)
+        warning = one_line(f"mlm_curve.png not drawn: {type(e).__name__}: {e}")
     text = environment(autoescape=False).get_template("pretrain.md.j2").render(
-        m=doc, spec_yaml=yaml.safe_dump(resolved, sort_keys=False))
-    path = folder / "report.md"
-    write_text(path, text)
-    return path
+        m=doc, spec_yaml=yaml.safe_dump(resolved, sort_keys=False), plot_warning=warning)
+    write_text(folder / "report.md", text)
+    return warning

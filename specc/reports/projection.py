@@ -11,6 +11,15 @@ took 5-25 s on 2 cores), and :func:`specc.reports.render.draw_plots` runs it in 
 child while the other plots are drawn. Its Barnes-Hut gradient runs on one OpenMP thread:
 on a busy 2-core machine two threads waited on each other for up to 8 s where one thread
 took 1.4-2.2 s (500 points).
+
+Degenerate vectors are guarded before they reach scikit-learn: rows with NaN or infinite
+values are left out of both projections, and vectors that are all identical (a dead layer,
+``kernel_initializer: zeros``) get no t-SNE. scikit-learn's t-SNE with its PCA
+initialisation divides by the spread of that initialisation; on identical vectors (or ones
+that differ by less than float64 can scale, ~1e-30) the result is NaN and its Barnes-Hut
+tree then crashes the process with a segmentation fault (scikit-learn 1.9.1, measured).
+The vectors t-SNE sees are therefore centred and scaled to unit spread first; t-SNE is
+invariant to that (its affinities are calibrated per point by the perplexity).
 """
 
 from __future__ import annotations
@@ -26,22 +35,63 @@ the first 250 being early exaggeration)."""
 
 
 def project(vectors: np.ndarray, seed: int = 42) -> dict[str, np.ndarray]:
-    """``{"PCA": (m, 2), "t-SNE": (m, 2)}`` of ``vectors`` ``(m, d)``; t-SNE rows outside
-    its sample (when ``m`` > :data:`TSNE_POINTS`) are NaN.
+    """``{"PCA": (m, 2), "t-SNE": (m, 2)}`` of ``vectors`` ``(m, d)``; rows a projection
+    does not show are NaN: rows with non-finite values (in both), and t-SNE rows outside
+    its sample (when ``m`` > :data:`TSNE_POINTS`).
 
-    Fewer than 5 vectors give PCA only (t-SNE needs perplexity < m). Vectors of width 1
-    are padded with a zero column so both axes exist.
+    Fewer than 5 usable vectors, or vectors that are all identical, give PCA only (t-SNE
+    needs perplexity < m and some spread); fewer than 2 usable vectors give ``{}``.
+    Vectors of width 1 are padded with a zero column so both axes exist.
     """
+    import warnings
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # PCA's ratios of zero variance
+        return _project(vectors, seed)
+
+
+def _project(vectors: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """:func:`project`, warnings not silenced."""
     from sklearn.decomposition import PCA
-    x = np.asarray(vectors, dtype="float64")
+    if len(vectors) < 2:
+        return {}
+    x = np.asarray(vectors, dtype="float64").reshape(len(vectors), -1)
     if x.shape[1] < 2:
         x = np.hstack([x, np.zeros((len(x), 2 - x.shape[1]))])
-    out = {"PCA": PCA(n_components=2, random_state=seed).fit_transform(x)}
-    if len(x) >= 5:
+    finite = np.flatnonzero(np.isfinite(x).all(axis=1))
+    if len(finite) < 2:
+        return {}
+    x = standardized(x[finite])
+    out = {"PCA": _rows(len(vectors), finite, PCA(n_components=2, random_state=seed)
+                        .fit_transform(x))}
+    if len(x) >= 5 and x.any():
         rows = np.arange(len(x)) if len(x) <= TSNE_POINTS else np.sort(
             np.random.default_rng(seed).choice(len(x), TSNE_POINTS, replace=False))
-        out["t-SNE"] = np.full((len(x), 2), np.nan)
-        out["t-SNE"][rows] = _tsne(x[rows], seed)
+        tsne = np.full((len(x), 2), np.nan)
+        tsne[rows] = _tsne(x[rows], seed)
+        out["t-SNE"] = _rows(len(vectors), finite, tsne)
+    return out
+
+
+def standardized(x: np.ndarray) -> np.ndarray:
+    """``x`` ``(m, d)`` float64, finite, centred and divided by its largest column
+    standard deviation; all zeros when the rows are identical (or their spread is not
+    representable after centring). Scaled by its largest magnitude first, so values
+    near float64's limits do not overflow."""
+    top = float(np.abs(x).max()) if x.size else 0.0
+    if top == 0.0:
+        return np.zeros_like(x)
+    x = x / top
+    x = x - x.mean(axis=0)
+    spread = float(x.std(axis=0).max())
+    if spread == 0.0:
+        return np.zeros_like(x)
+    return x / spread
+
+
+def _rows(n: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``(n, 2)`` with ``values`` at ``rows`` and NaN elsewhere."""
+    out = np.full((n, 2), np.nan)
+    out[rows] = values
     return out
 
 

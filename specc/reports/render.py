@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from specc.errors import one_line
 from specc.reports.runfiles import RunRecord, load_run
 
 
@@ -44,59 +45,95 @@ def _seed(record: RunRecord) -> int:
     return seed if isinstance(seed, int) else 42
 
 
-def draw_plots(record: RunRecord) -> list[Plot]:
+@dataclass
+class Drawn:
+    """The plots drawn into a run folder, and a one-line warning per plot that failed
+    (``"representations.png not drawn: ..."``): a failed plot never fails a report."""
+
+    plots: list[Plot]
+    warnings: list[str]
+
+
+def draw_plots(record: RunRecord) -> Drawn:
     """Draw every plot the run's data allows into its folder (see module docstring)."""
     from specc.core import forked
     from specc.reports.projection import project
     rep, pred = record.representations, record.predictions
     if ("confusion_matrix" in record.metrics and pred is not None and rep is not None
             and len(rep["index"]) >= 2):
-        # t-SNE, the slowest part, runs in a forked child while the other plots are drawn
-        with forked.start(lambda: project(rep["vectors"], _seed(record))) as projections:
+        # t-SNE, the slowest part, runs in a forked child while the other plots are drawn;
+        # a crash there is a warning, not run again in this process
+        with forked.start(lambda: project(rep["vectors"], _seed(record)),
+                          rerun_after_crash=False) as projections:
             return _draw(record, projections)
     return _draw(record, None)
 
 
-def _draw(record: RunRecord, projections) -> list[Plot]:
+def _draw(record: RunRecord, projections) -> Drawn:
     """:func:`draw_plots`, the representations' projections (a
     :class:`specc.core.forked.Pending`) under way when there are some."""
+    drawn = Drawn([], [])
+    for file, title, draw in _planned(record, projections):
+        try:
+            draw(record.folder / file)
+        except Exception as e:  # noqa: BLE001 - a plot is optional; the report says why
+            (record.folder / file).unlink(missing_ok=True)
+            drawn.warnings.append(one_line(f"{file} not drawn: {type(e).__name__}: {e}"))
+        else:
+            drawn.plots.append(Plot(file, title))
+    return drawn
+
+
+def _planned(record: RunRecord, projections) -> list[tuple]:
+    """``(file, title, draw(path))`` for every plot the run's data allows."""
     from specc.reports import plots
     from specc.reports.metrics import positive_scores
-    m, folder, pred, rep = (record.metrics, record.folder, record.predictions,
-                            record.representations)
-    out: list[Plot] = []
+    m, pred, rep = record.metrics, record.predictions, record.representations
+    out: list[tuple] = []
     if len(record.history.get("loss", [])) > 1:
-        plots.plot_history(record.history, folder / "history.png")
-        out.append(Plot("history.png", "Training curves: train vs validation, per epoch"))
+        out.append(("history.png", "Training curves: train vs validation, per epoch",
+                    lambda path: plots.plot_history(record.history, path)))
     if "confusion_matrix" in m:
         names = m["class_names"]
-        plots.plot_confusion_matrix(m["confusion_matrix"], names, folder / "confusion_matrix.png")
-        out.append(Plot("confusion_matrix.png", "Confusion matrix (test)"))
-        plots.plot_class_scores(m["classification_report"], names, folder / "class_scores.png")
-        out.append(Plot("class_scores.png", "Per-class precision, recall and F1 (test)"))
+        out.append(("confusion_matrix.png", "Confusion matrix (test)",
+                    lambda path: plots.plot_confusion_matrix(m["confusion_matrix"], names,
+                                                             path)))
+        out.append(("class_scores.png", "Per-class precision, recall and F1 (test)",
+                    lambda path: plots.plot_class_scores(m["classification_report"], names,
+                                                         path)))
         if pred is not None and m.get("roc_auc") is not None:
-            plots.plot_roc_pr(pred["y_true"], positive_scores(pred["scores"]), m["roc_auc"],
-                              m["average_precision"], folder / "roc_pr.png")
-            out.append(Plot("roc_pr.png", "ROC and precision-recall curves (test)"))
+            out.append(("roc_pr.png", "ROC and precision-recall curves (test)",
+                        lambda path: plots.plot_roc_pr(
+                            pred["y_true"], positive_scores(pred["scores"]), m["roc_auc"],
+                            m["average_precision"], path)))
         if projections is not None:
-            idx = rep["index"]
-            plots.plot_projections(projections.result(), pred["y_true"][idx],
-                                   pred["y_pred"][idx], names,
-                                   f"representations: {rep['what']}",
-                                   folder / "representations.png")
-            out.append(Plot("representations.png",
-                            "Learned representations of test examples: PCA and t-SNE"))
+            out.append(("representations.png",
+                        "Learned representations of test examples: PCA and t-SNE",
+                        lambda path: _plot_projections(record, projections.result(), path)))
     elif pred is not None:
-        plots.plot_regression(pred["y_true"], pred["y_pred"], folder / "regression.png")
-        out.append(Plot("regression.png", "Predicted vs actual, and residuals (test)"))
+        out.append(("regression.png", "Predicted vs actual, and residuals (test)",
+                    lambda path: plots.plot_regression(pred["y_true"], pred["y_pred"], path)))
         if "series" in pred:
-            plots.plot_forecast(pred["series"], int(pred["test_start"]), pred["y_pred"],
-                                folder / "forecast.png")
-            out.append(Plot("forecast.png", "The series with the test forecasts overlaid"))
+            out.append(("forecast.png", "The series with the test forecasts overlaid",
+                        lambda path: plots.plot_forecast(pred["series"], int(pred["test_start"]),
+                                                         pred["y_pred"], path)))
     return out
 
 
-def report_context(record: RunRecord, plot_list: list[Plot]) -> dict:
+def _plot_projections(record: RunRecord, projections: dict, path: Path) -> None:
+    """The representations plot; raises ValueError when no vector could be projected
+    (all non-finite, or fewer than two)."""
+    from specc.reports import plots
+    if not projections:
+        raise ValueError("fewer than two finite vectors to project")
+    rep, pred = record.representations, record.predictions
+    idx = rep["index"]
+    plots.plot_projections(projections, pred["y_true"][idx], pred["y_pred"][idx],
+                           record.metrics["class_names"], f"representations: {rep['what']}",
+                           path)
+
+
+def report_context(record: RunRecord, drawn: Drawn) -> dict:
     """Everything the report templates show, from a run record and its drawn plots."""
     m = record.metrics
     keys = list(record.history)
@@ -105,7 +142,8 @@ def report_context(record: RunRecord, plot_list: list[Plot]) -> dict:
     return {
         "m": m, "history_keys": keys, "validated": any(k.startswith("val_") for k in keys),
         "history_rows": list(zip(*(record.history[k] for k in keys))) if keys else [],
-        "summary": record.summary.rstrip("\n"), "plots": plot_list,
+        "summary": record.summary.rstrip("\n"), "plots": drawn.plots,
+        "plot_warnings": drawn.warnings,
         "spec_source": record.spec_source, "spec_resolved": record.spec_resolved,
         "class_counts": [(name, *(counts[s][i] for s in ("train", "validation", "test")))
                          for i, name in enumerate(m["class_names"])] if counts else [],
@@ -116,15 +154,22 @@ def report_context(record: RunRecord, plot_list: list[Plot]) -> dict:
     }
 
 
-def render_run(folder: str | Path, metrics: dict | None = None) -> list[Path]:
-    """Draw the plots and write ``report.md`` and ``report.html`` into a run folder.
+@dataclass
+class Rendered:
+    """What :func:`render_run` wrote: the two report ``paths`` (``report.md``,
+    ``report.html``) and a one-line warning per plot that could not be drawn."""
+
+    paths: list[Path]
+    warnings: list[str]
+
+
+def render_run(folder: str | Path, metrics: dict | None = None) -> Rendered:
+    """Draw the plots and write ``report.md`` and ``report.html`` into a run folder. A plot
+    that fails is left out, with a warning in the result and in both reports.
 
     Args:
         folder: the run folder.
         metrics: the run's metrics (default: read ``metrics.json``).
-
-    Returns:
-        The two report paths.
 
     Raises:
         UsageError: not a finished run folder, or a run file is damaged.
@@ -134,9 +179,8 @@ def render_run(folder: str | Path, metrics: dict | None = None) -> list[Path]:
     from specc.reports.markdown import write_report
     record = load_run(folder, metrics)
     settings = report_settings(record)
-    plot_list = draw_plots(record) if settings["plots"] else []
-    context = report_context(record, plot_list)
+    drawn = draw_plots(record) if settings["plots"] else Drawn([], [])
+    context = report_context(record, drawn)
     digits = int(settings["digits"])
-    return [write_report(record.folder, context, digits),
-            write_html_report(record.folder, context, digits)]
-
+    return Rendered([write_report(record.folder, context, digits),
+                     write_html_report(record.folder, context, digits)], drawn.warnings)

@@ -21,11 +21,22 @@ def fmt(value, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+_MD_PUNCTUATION = re.compile(r"[\\`*_\[\]()!<>&|~$]")
+"""The characters that start inline Markdown inside a line: code, emphasis, links and
+images, raw HTML and entities, table columns, strikethrough and (GitHub) math. CommonMark
+lets any ASCII punctuation be backslash-escaped to stand for itself."""
+
+
 def md_text(value) -> str:
-    """``value`` as text inside Markdown (and a Markdown table cell): HTML characters
-    escaped (``<script>`` becomes ``&lt;script&gt;``), ``|`` escaped, line breaks -> spaces."""
-    text = html.escape(str(value), quote=False)
-    return re.sub(r"[\r\n\u2028\u2029]+", " ", text).replace("|", "\\|")
+    """``value`` as literal text inside a Markdown line (and a table cell): ``&``, ``<`` and
+    ``>`` as HTML entities (``<script>`` becomes ``&lt;script&gt;``), the other characters of
+    :data:`_MD_PUNCTUATION` backslash-escaped (CommonMark 0.31, "Backslash escapes"), so
+    ``![](http://host/p.png)``, ``**``, ``#`` or ``|`` in a text render as written, never
+    as an image, emphasis, heading or column; line breaks become spaces."""
+    def escape(match: re.Match) -> str:
+        c = match.group()
+        return html.escape(c, quote=False) if c in "&<>" else "\\" + c
+    return _MD_PUNCTUATION.sub(escape, re.sub(r"[\r\n\u2028\u2029]+", " ", str(value)))
 
 
 def md_fence(text: str) -> str:

@@ -3,12 +3,15 @@ that was killed (SIGKILL, power loss) or stopped with Ctrl-C.
 
 At the end of every epoch :class:`EpochCheckpoint` writes into ``RUN_DIR/checkpoint/``:
 ``epoch-<n>.weights.h5`` (model and optimizer variables, ``model.save_weights``), and,
-when EarlyStopping has just improved and restores best weights, ``es-best.npz`` (the
+when EarlyStopping has just improved and restores best weights, ``es-best-<n>.npz`` (the
 model's weights, ``model.get_weights()``);
 then ``state.json`` (epochs done, the history so far, the EarlyStopping and
-ModelCheckpoint trackers). Each file is written to a temporary name and renamed, and
-``state.json`` is renamed last and names its weights file, so a kill at any instant
-leaves the previous consistent state. The folder is removed when the run finishes.
+ModelCheckpoint trackers, and the names of the two weights files). A checkpoint is
+committed as one unit: each file is written to a temporary name and renamed, new files
+never replace the ones the current ``state.json`` names, ``state.json`` is renamed last,
+and only then are the files it no longer names deleted, so a kill at any instant leaves
+the previous consistent state (never the early-stopping weights of an epoch the state
+does not know). The folder is removed when the run finishes.
 Keras' ``BackupAndRestore`` does the same for weights and the epoch only; specc also
 keeps the history and the callbacks' state so a resumed run ends like an uninterrupted one.
 """
@@ -17,28 +20,19 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import time
 from pathlib import Path
 
 import keras
 
-from specc.core.files import write_text
-from specc.errors import RunError
+from specc.core.files import save_weights, write_error, write_text
+from specc.errors import RunError, one_line
 
 DIR = "checkpoint"
 STATE = "state.json"
-ES_BEST = "es-best.npz"
-
-
-def _save_weights(model, path: Path) -> None:
-    tmp = path.with_name(f".{path.name[:-len('.weights.h5')]}.tmp.weights.h5")
-    try:
-        model.save_weights(tmp)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise RunError(f"cannot write the checkpoint {path}: {e.strerror or e}") from None
+ES_BEST = "es-best-{epoch}.npz"
+"""Early stopping's best weights, saved at the end of epoch ``epoch``."""
 
 
 def _tracker(callbacks: list, kind: type):
@@ -53,11 +47,14 @@ class EpochCheckpoint(keras.callbacks.Callback):
         callbacks: the fit's other callbacks; EarlyStopping / ModelCheckpoint state is saved.
             This callback must come after them in the list (it reads their updated state).
         history: history of the epochs done before this fit (resume), by metric name.
+        seconds_before: training seconds of the epochs done before this fit.
+        es_best: the early-stopping weights file the resumed state names, if any.
     """
 
     def __init__(self, folder: Path, callbacks: list, history: dict | None = None,
-                 seconds_before: float = 0.0):
+                 seconds_before: float = 0.0, es_best: str | None = None):
         super().__init__()
+        self._es_best = es_best
         self.seconds_before = seconds_before
         self.dir = Path(folder) / DIR
         self.others = callbacks
@@ -76,26 +73,38 @@ class EpochCheckpoint(keras.callbacks.Callback):
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(float(v))
         self.epochs_done = epoch + 1
-        self.dir.mkdir(exist_ok=True)
+        try:
+            self.dir.mkdir(exist_ok=True)
+        except OSError as e:
+            raise write_error(self.dir, e) from None
         weights = self.dir / f"epoch-{self.epochs_done}.weights.h5"
-        _save_weights(self.model, weights)
+        save_weights(self.model, weights)
         state = {"epoch": self.epochs_done, "weights": weights.name, "history": self.history,
                  "train_seconds": self.seconds_before + time.perf_counter() - self._t0}
         es = _tracker(self.others, keras.callbacks.EarlyStopping)
         if es is not None:
+            best = self._previous_es_best()
             if es.wait == 0 and es.restore_best_weights:
                 from specc.runtime.artifacts import write_npz
-                write_npz(self.dir / ES_BEST, **{f"w{i}": w for i, w in
-                                                 enumerate(self.model.get_weights())})
+                best = ES_BEST.format(epoch=self.epochs_done)
+                write_npz(self.dir / best, **{f"w{i}": w for i, w in
+                                              enumerate(self.model.get_weights())})
             state["early_stopping"] = {"wait": es.wait, "best": _number(es.best),
-                                       "best_epoch": es.best_epoch}
+                                       "best_epoch": es.best_epoch, "weights": best}
         mc = _tracker(self.others, keras.callbacks.ModelCheckpoint)
         if mc is not None:
             state["model_checkpoint"] = {"best": _number(mc.best)}
         write_text(self.dir / STATE, json.dumps(state) + "\n")
-        for old in self.dir.glob("epoch-*.weights.h5"):
-            if old != weights:
+        self._es_best = (state.get("early_stopping") or {}).get("weights")
+        keep = {weights.name, self._es_best}
+        for old in [*self.dir.glob("epoch-*.weights.h5"), *self.dir.glob("es-best*.npz")]:
+            if old.name not in keep:
                 old.unlink(missing_ok=True)
+
+    def _previous_es_best(self) -> str | None:
+        """The early-stopping weights file the last committed state names (kept when
+        this epoch did not improve)."""
+        return self._es_best
 
 
 def _number(value):
@@ -132,7 +141,12 @@ def restore(model, folder: Path, state: dict, callbacks: list) -> None:
     put ModelCheckpoint's best value back (EarlyStopping: :class:`ResumeTrackers`)."""
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
-    model.load_weights(Path(folder) / DIR / state["weights"])
+    path = Path(folder) / DIR / state["weights"]
+    try:
+        model.load_weights(path)
+    except Exception as e:  # noqa: BLE001 - h5py and Keras raise many types on a bad file
+        raise RunError(f"{path}: damaged checkpoint weights ({type(e).__name__}: "
+                       f"{one_line(str(e))[:200]}); start the run again") from None
     mc = _tracker(callbacks, keras.callbacks.ModelCheckpoint)
     if mc is not None and (state.get("model_checkpoint") or {}).get("best") is not None:
         mc.best = state["model_checkpoint"]["best"]
@@ -140,7 +154,8 @@ def restore(model, folder: Path, state: dict, callbacks: list) -> None:
 
 class ResumeTrackers(keras.callbacks.Callback):
     """Puts saved EarlyStopping state back after Keras' ``on_train_begin`` reset it
-    (``wait``, ``best``, ``best_epoch``, and the best weights from ``es-best.npz``).
+    (``wait``, ``best``, ``best_epoch``, and the best weights from the ``es-best-<n>.npz``
+    the state names).
     Place it after the other callbacks; with ``state`` None it does nothing."""
 
     def __init__(self, folder: Path, callbacks: list, state: dict | None):
@@ -156,11 +171,31 @@ class ResumeTrackers(keras.callbacks.Callback):
         es.wait, es.best_epoch = self.saved["wait"], self.saved["best_epoch"]
         if self.saved["best"] is not None:
             es.best = self.saved["best"]
-        best = self.folder / DIR / ES_BEST
+        name = self.saved.get("weights") or "es-best.npz"  # as earlier versions named it
+        best = self.folder / DIR / name
         if es.restore_best_weights and best.is_file():
-            import numpy as np
-            with np.load(best) as z:
-                es.best_weights = [z[f"w{i}"] for i in range(len(z.files))]
+            es.best_weights = _stored_weights(best, self.model.get_weights())
+
+
+def _stored_weights(path: Path, like: list) -> list:
+    """The weights in ``path`` (``w0``, ``w1``, ... of :class:`EpochCheckpoint`), checked
+    to match ``like`` (the model's weights) in number, shapes and dtypes.
+
+    Raises:
+        RunError: the file is damaged or holds other weights.
+    """
+    import numpy as np
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            weights = [z[f"w{i}"] for i in range(len(like))]
+    except Exception as e:  # noqa: BLE001 - zipfile, zlib and numpy raise many types
+        raise RunError(f"{path}: damaged checkpoint weights ({type(e).__name__}); start the "
+                       "run again") from None
+    for i, (w, m) in enumerate(zip(weights, like)):
+        if w.shape != m.shape or w.dtype != m.dtype:
+            raise RunError(f"{path}: w{i} is {w.dtype}{list(w.shape)}, the model's is "
+                           f"{m.dtype}{list(m.shape)}; start the run again")
+    return weights
 
 
 def interrupted(folder: Path, epochs_done: int):
@@ -170,8 +205,8 @@ def interrupted(folder: Path, epochs_done: int):
     state = load_state(folder)
     done = max(epochs_done, state["epoch"] if state else 0)
     if done == 0:
-        return Interrupted(f"interrupted before the first epoch ended; nothing to resume in "
-                           f"{folder} (start the run again)")
+        return Interrupted(f"interrupted before the first epoch ended; start the run again "
+                           f"with: specc train --resume {folder}")
     return Interrupted(f"interrupted; the last checkpoint is after epoch {done}; continue "
                        f"with: specc train --resume {folder}")
 

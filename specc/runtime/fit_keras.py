@@ -11,6 +11,7 @@ once, after training; the final model is saved as ``model.keras``.
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 
 from specc.compiler.optimizers import build_optimizer
 from specc.compiler.tasks import get_task
-from specc.core.files import save_model
+from specc.core.files import save_model, weights_bytes, write_error
 from specc.data import is_series
 from specc.errors import RunError
 from specc.runtime.evaluate import evaluate
@@ -38,9 +39,30 @@ def callbacks(train: dict, folder: Path) -> list:
     if train["early_stopping"]:
         out.append(keras.callbacks.EarlyStopping(**train["early_stopping"]))
     if train["checkpoint"]:
-        out.append(keras.callbacks.ModelCheckpoint(folder / "best.keras", save_best_only=True,
-                                                   **train["checkpoint"]))
+        out.append(AtomicModelCheckpoint(folder / "best.keras", save_best_only=True,
+                                         **train["checkpoint"]))
     return out
+
+
+class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """``keras.callbacks.ModelCheckpoint`` whose file is written under a temporary name in
+    the same folder and then renamed over the old one, so a kill while saving leaves the
+    previous best model whole (Keras writes ``filepath`` in place). A write that fails is a
+    RunError naming the file."""
+
+    def _save_model(self, epoch, batch, logs):
+        final = Path(self.filepath)
+        tmp = final.with_name(f".{final.stem}.tmp{final.suffix}")
+        self.filepath = str(tmp)
+        try:
+            super()._save_model(epoch, batch, logs)
+            if tmp.exists():
+                os.replace(tmp, final)
+        except OSError as e:
+            raise write_error(final, e, weights_bytes(self.model)) from None
+        finally:
+            self.filepath = str(final)
+            tmp.unlink(missing_ok=True)
 
 
 class NanGuard(keras.callbacks.Callback):
@@ -179,7 +201,8 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None,
     if resume:
         checkpoint.restore(model, folder, resume, others)
     saver = checkpoint.EpochCheckpoint(folder, others, resume["history"] if resume else None,
-                                       (resume or {}).get("train_seconds", 0.0))
+                                       (resume or {}).get("train_seconds", 0.0),
+                                       ((resume or {}).get("early_stopping") or {}).get("weights"))
     plan, batch_size = options.batching, train["batch_size"]
     batches = train_dataset(prep.x_train, prep.y_train, batch_size, seed=train["seed"] + done,
                             shuffle=not is_series(spec.resolved), plan=plan)

@@ -17,7 +17,8 @@ point) and the validation loss/accuracy at every point.
 Run folder: ``spec.yaml``, ``vocab.txt``/``tokenizer.json``, ``preset/`` (keras-hub
 preset: ``config.json``, ``model.weights.h5``, ``tokenizer.json``, ``assets/``; a spec
 loads it with ``BertBackbone: {preset: <folder>/preset}``), ``history.csv``,
-``mlm_curve.png``, ``summary.txt``, ``report.md``, ``metrics.json`` (last).
+``mlm_curve.png``, ``summary.txt``, ``metrics.json`` (once the preset is saved), then
+``report.md``.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from specc.core.files import write_text
+from specc.core.files import save_folder, weights_bytes, write_text
 from specc.core.yaml_source import dump_spec
 from specc.errors import RunError, SpeccError
-from specc.runtime.rundir import create_run_dir, default_run_dir
+from specc.runtime.rundir import default_run_dir, new_run_dir
 
 EVALUATIONS_PER_PASS = 4
 """Points of the MLM accuracy curve per pass over the training texts."""
@@ -93,12 +94,20 @@ def token_stats(x: dict) -> dict:
 
 
 def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
-    """Pretrain the backbone of a validated ``task: masked_lm`` spec; return the run folder.
+    """Pretrain the backbone of a validated ``task: masked_lm`` spec; return the run folder
+    (created empty and locked for the whole run, :func:`specc.runtime.rundir.new_run_dir`).
 
     Raises:
         DataError: the corpus cannot be read.
         RunError: the loss became NaN/inf, or the run folder cannot be written.
+        UsageError: another process holds the run folder.
     """
+    with new_run_dir(out or default_run_dir(spec.name)) as folder:
+        return _pretrain(spec, folder, log)
+
+
+def _pretrain(spec, folder: Path, log) -> Path:
+    """:func:`pretrain_spec` into ``folder``, whose lock this process holds."""
     import keras
 
     from specc.compiler.batching import steps_per_epoch
@@ -118,7 +127,6 @@ def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
 
     resolved = spec.resolved
     data, train = resolved["data"], resolved["train"]
-    folder = create_run_dir(out or default_run_dir(spec.name))
     t0 = time.perf_counter()
     try:
         corpus = load_dataset(data, spec.base_dir, task="masked_lm")
@@ -173,8 +181,11 @@ def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
     if guard.tripped:
         raise nan_error(guard.tripped, train["optimizer"])
     preset = folder / "preset"
-    backbone.save_to_preset(str(preset))
-    encoder.tokenizer.save_to_preset(str(preset))
+
+    def save_preset(into: Path) -> None:
+        backbone.save_to_preset(str(into))
+        encoder.tokenizer.save_to_preset(str(into))
+    save_folder(preset, save_preset, weights_bytes(backbone))
     write_text(folder / "summary.txt", model_summary(model) + "\n")
     write_history(folder, history)
     curve = mlm_curve(history, steps, batch_size)
@@ -194,9 +205,11 @@ def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
         "device": device, "runtime": options.describe(), "preset": str(preset),
         "keras_version": keras.__version__,
     }
-    from specc.reports.pretrain_report import write_pretrain_report
-    write_pretrain_report(folder, doc, resolved)
     write_text(folder / "metrics.json", json.dumps(doc, indent=2) + "\n")
+    from specc.reports.pretrain_report import write_pretrain_report
+    warning = write_pretrain_report(folder, doc, resolved)
+    if warning:
+        log(f"warning: {warning}")
     log(f"validation MLM accuracy {doc['val_accuracy']:.4f}, loss {doc['val_loss']:.4f} after "
         f"{doc['examples_seen']:,} masked sequences ({train_seconds:.0f} s)")
     log(f"preset: {preset} (a spec names it by path, relative to the spec file: "

@@ -29,7 +29,17 @@ def parse_fractions(text: str) -> list[float]:
                          "e.g. 0.2,0.4,0.6,0.8,1.0") from None
     if not values or not all(0 < v <= 1 for v in values):
         raise UsageError(f"--train-fraction {text}: each fraction must be in (0, 1]")
+    for a, b in zip(values, values[1:]):
+        if fraction_folder(a) == fraction_folder(b):
+            raise UsageError(f"--train-fraction {text}: {a!r} and {b!r} both round to "
+                             f"{fraction_folder(a)}; give fractions that differ in their "
+                             "first 6 significant digits")
     return values
+
+
+def fraction_folder(fraction: float) -> str:
+    """The run folder name of one fraction: ``fraction-<f>``, 6 significant digits."""
+    return f"fraction-{fraction:g}"
 
 
 def learning_curve(spec, fractions: list[float], out: str | None = None, log=print) -> Path:
@@ -40,21 +50,26 @@ def learning_curve(spec, fractions: list[float], out: str | None = None, log=pri
         RunError / DataError: as :func:`specc.runtime.train.train_spec`; runs finished
             before a failure keep their folders.
     """
+    from specc.runtime.rundir import default_run_dir, new_run_dir
+    if not spec.task_def.classification:
+        raise UsageError("--train-fraction draws test accuracy and F1: it needs a binary or "
+                         "multiclass spec")
+    with new_run_dir(out or default_run_dir(f"{spec.name}-curve")) as root:
+        return _sweep(spec, fractions, root, log)
+
+
+def _sweep(spec, fractions: list[float], root: Path, log) -> Path:
+    """:func:`learning_curve` into the sweep folder ``root``, whose lock this process holds."""
     from specc.core.files import write_text
     from specc.reports import plots
     from specc.reports.compare import compare_runs
     from specc.reports.render import Plot
     from specc.reports.runfiles import read_metrics
-    from specc.runtime.rundir import create_run_dir, default_run_dir
     from specc.runtime.train import train_spec
-    if not spec.task_def.classification:
-        raise UsageError("--train-fraction draws test accuracy and F1: it needs a binary or "
-                         "multiclass spec")
-    root = create_run_dir(out or default_run_dir(f"{spec.name}-curve"))
     points, runs = [], []
     for f in fractions:
         log(f"--- training fraction {f:g} ---")
-        run = train_spec(spec, out=root / f"fraction-{f:g}", log=log,
+        run = train_spec(spec, out=root / fraction_folder(f), log=log,
                          train_fraction=f)
         m = read_metrics(run)
         runs.append(run)

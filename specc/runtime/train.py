@@ -4,7 +4,8 @@ The run folder is the same for every model kind: ``spec.yaml`` (the resolved spe
 ``spec.source.yaml`` (as written), the tokenizer's ``vocab.txt``/``tokenizer.json``,
 ``summary.txt``, ``history.csv``, the model (``model.keras``, or ``model.skops`` for
 scikit-learn), the per-example files of :mod:`specc.runtime.artifacts`, ``report.md``,
-``report.html``, plots, and ``metrics.json`` last (its presence marks a finished run). Fitting is
+``report.html`` and plots. ``metrics.json`` is written once the run's results are (its
+presence marks a finished run), before the report, so a report that fails cannot lose a run. Fitting is
 :mod:`specc.runtime.fit_keras` (kinds keras, bert) or
 :mod:`specc.runtime.fit_estimator` (kind estimator).
 """
@@ -26,7 +27,8 @@ from specc.reports.metrics import headline, ranking_metrics
 from specc.reports.render import render_run
 from specc.runtime.artifacts import write_artifacts
 from specc.runtime.prepare import prepare
-from specc.runtime.rundir import create_run_dir, default_run_dir
+from specc.core.lock import locked
+from specc.runtime.rundir import clear_run_dir, default_run_dir, new_run_dir
 
 RUN_FILE = "run.json"
 """Written when a run starts: the spec file's absolute path and the training fraction."""
@@ -53,10 +55,19 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
 
     Raises:
         RunError: the run folder cannot be created or written.
+        UsageError: another process is writing the run folder (its lock is held).
         DataError: the data cannot be read (the new run folder is removed again).
     """
+    if resume:
+        with locked(out) as folder:
+            return _train(spec, folder, log, train_fraction, resume)
+    with new_run_dir(out or default_run_dir(spec.name)) as folder:
+        return _train(spec, folder, log, train_fraction, None)
+
+
+def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None) -> Path:
+    """:func:`train_spec` into ``folder``, whose lock this process holds."""
     resolved = spec.resolved
-    folder = Path(out) if resume else create_run_dir(out or default_run_dir(spec.name))
     t0 = time.perf_counter()
     try:
         dataset = read_dataset(spec)
@@ -87,21 +98,46 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
         write_text(folder / "summary.txt", fitted.summary + "\n")
         write_history(folder, fitted.history)
         write_artifacts(folder, spec, prep, fitted, dataset)
-        render_run(folder, metrics_doc)
         write_text(folder / "metrics.json", json.dumps(metrics_doc, indent=2) + "\n")
     except KeyboardInterrupt:  # outside model.fit (fit_keras handles it inside)
         from specc.runtime.checkpoint import interrupted
         error = interrupted(folder, 0)
-        write_text(folder / "error.txt", f"{error}\n")
+        _note_failure(folder, error)
         raise error from None
     except RunError as e:
-        write_text(folder / "error.txt", f"{e}\n")  # the folder says why it has no metrics.json
+        _note_failure(folder, e)
         raise
     if spec.model_kind.keras:  # a scikit-learn fit writes no checkpoints (nor imports Keras)
         from specc.runtime.checkpoint import remove
         remove(folder)  # finished: model.keras and metrics.json hold the result
+    write_report(folder, metrics_doc, log)
     _log_result(log, metrics_doc, folder)
     return folder
+
+
+def write_report(folder: Path, metrics: dict, log=print) -> None:
+    """Draw the report of a finished run (``metrics.json`` already written, so nothing in
+    reporting can lose the run); a plot that fails is logged as a warning.
+
+    Raises:
+        RunError: the report cannot be written (the message says how to draw it again).
+    """
+    try:
+        rendered = render_run(folder, metrics)
+    except SpeccError as e:
+        raise RunError(f"{e}; the run finished ({folder / 'metrics.json'}); draw its report "
+                       f"again with: specc report {folder}") from None
+    for warning in rendered.warnings:
+        log(f"warning: {warning}")
+
+
+def _note_failure(folder: Path, error: Exception) -> None:
+    """Write ``error.txt`` (why the folder has no ``metrics.json``), if the disk lets it:
+    the error itself is what the user sees."""
+    try:
+        write_text(folder / "error.txt", f"{error}\n")
+    except RunError:
+        pass
 
 
 def read_dataset(spec):
@@ -177,41 +213,65 @@ def _results(spec, dataset, prep, fitted, prep_seconds: float, device: str,
 
 
 def resume_run(folder: str | Path, log=print) -> Path:
-    """Continue the unfinished run in ``folder`` from its last epoch checkpoint.
+    """Continue the unfinished run in ``folder`` from its last epoch checkpoint, or, when
+    no epoch finished before it stopped, run it again from scratch in the same folder.
 
     The spec is read again from the file the run started from and must resolve to the
-    run's ``spec.yaml`` (``train.epochs`` may differ: the saved value is used).
+    run's ``spec.yaml`` (``train.epochs`` may differ: the saved value is used). The folder
+    is locked for the whole run, and must hold only its own files (no links).
 
     Raises:
-        UsageError: not a specc run folder; already finished; no epoch was checkpointed;
-            the spec file changed or is gone.
+        UsageError: not a specc run folder; already finished; another process holds it;
+            a link or device planted in it; the spec file changed or is gone.
+        RunError: its checkpoint is damaged.
     """
-    from specc.loader.validate import load_spec
+    from specc.core.files import check_own_files
     from specc.runtime.checkpoint import load_state
     folder = Path(folder)
-    if (folder / "metrics.json").is_file():
-        raise UsageError(f"{folder}: the run already finished (metrics.json); nothing to resume")
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a specc run folder (no such directory)")
+    with locked(folder):
+        check_own_files(folder)
+        if (folder / "metrics.json").is_file():
+            raise UsageError(f"{folder}: the run already finished (metrics.json); nothing to "
+                             "resume")
+        started, spec, saved = _started_run(folder)
+        state = load_state(folder)
+        if state is None:
+            log(f"{folder}: no epoch finished before the run stopped; starting it again")
+            clear_run_dir(folder)
+            return train_spec(spec, out=folder, log=log,
+                              train_fraction=started["train_fraction"])
+        spec = spec.replace({"train.epochs": saved["train"]["epochs"]})
+        return train_spec(spec, out=folder, log=log, train_fraction=started["train_fraction"],
+                          resume=state)
+
+
+def _started_run(folder: Path) -> tuple[dict, object, dict]:
+    """``(run.json, the spec read again from its file, the run's spec.yaml)`` of an
+    unfinished run folder.
+
+    Raises:
+        UsageError: not a specc run folder; the spec file changed or is gone.
+    """
+    from specc.loader.validate import load_spec
     try:
         started = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
         saved = parse_spec((folder / "spec.yaml").read_text(encoding="utf-8")).data
     except (OSError, ValueError, SpeccError):
         raise UsageError(f"{folder}: not a specc run folder (no readable {RUN_FILE} and "
                          "spec.yaml)") from None
-    state = load_state(folder)
-    if state is None:
-        raise UsageError(f"{folder}: no epoch finished before the run stopped, so there is "
-                         "no checkpoint to resume; start the run again")
     spec = load_spec(started["spec_file"], overrides=started.get("overrides") or {})
-    def without_epochs(d: dict) -> dict:
-        return {**d, "train": {**d["train"], "epochs": None}}
+
+    def without_epochs(d) -> object:
+        train = d.get("train") if isinstance(d, dict) else None
+        return {**d, "train": {**train, "epochs": None}} if isinstance(train, dict) else d
     # runs written before spec.yaml held absolute paths compare as written
     if without_epochs(saved) not in (without_epochs(spec.to_dict(absolute_paths=True)),
                                      without_epochs(spec.to_dict())):
         raise UsageError(f"{started['spec_file']} changed since the run in {folder} started; "
                          "resume needs the same spec (start a new run instead)")
-    spec = spec.replace({"train.epochs": saved["train"]["epochs"]})
-    return train_spec(spec, out=folder, log=log, train_fraction=started["train_fraction"],
-                      resume=state)
+    return started, spec, saved
 
 
 def _overrides(spec) -> dict:
