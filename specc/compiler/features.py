@@ -18,6 +18,19 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 
+def vectors_check(n: int, hidden_dim: int):
+    """The ``validate`` callback of the feature cache: a cached array must be float32
+    ``(n, hidden_dim)`` and finite, else the entry is recomputed. The callback returns
+    None or what is wrong."""
+    def check(vectors: np.ndarray) -> str | None:
+        if vectors.dtype != np.float32 or vectors.shape != (n, hidden_dim):
+            return f"{vectors.dtype} {vectors.shape}, expected float32 {(n, hidden_dim)}"
+        if not np.isfinite(vectors).all():
+            return "values that are not finite"
+        return None
+    return check
+
+
 class BertFeatures(TransformerMixin, BaseEstimator):
     """Texts -> float32 ``(n_texts, hidden_dim)`` vectors from a frozen ``BertBackbone``.
 
@@ -50,7 +63,7 @@ class BertFeatures(TransformerMixin, BaseEstimator):
         """Vectors of the texts ``X`` (from the cache when the same texts were seen; never
         cached after :meth:`for_prediction`)."""
         from specc.core.cache import cache_key, cached_array, folder_digest, texts_digest
-        from specc.data.backbones import resolve_preset
+        from specc.data.backbones import read_config, resolve_preset
         texts = [str(t) for t in X]
         if getattr(self, "predicting_", False):
             return self._compute(texts)
@@ -58,7 +71,8 @@ class BertFeatures(TransformerMixin, BaseEstimator):
         key = cache_key(texts=texts_digest(texts), preset=folder_digest(str(folder)),
                         pooling=self.pooling, max_len=self.max_len, version=1)
         t0 = time.perf_counter()
-        vectors, hit = cached_array("bert-features", key, lambda: self._compute(texts))
+        vectors, hit = cached_array("bert-features", key, lambda: self._compute(texts),
+                                    vectors_check(len(texts), read_config(folder).hidden_dim))
         self.stats_ = [*getattr(self, "stats_", []),
                        {"n": len(texts), "seconds": round(time.perf_counter() - t0, 3),
                         "cached": hit}]

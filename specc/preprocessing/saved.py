@@ -15,10 +15,12 @@ from specc.core.files import check_regular_file
 from specc.errors import UsageError
 
 MAX_TOKENIZER_BYTES = 1 << 20
-"""Largest ``tokenizer.json`` read (its content is a handful of settings)."""
+"""Largest ``tokenizer.json`` read (its content is a handful of settings); also the limit
+of a stored named vocabulary's ``vocabulary.json``
+(:func:`specc.preprocessing.vocabulary.load_named`)."""
 
 MAX_VOCABULARY_BYTES = 256 << 20
-"""Largest ``vocab.txt`` read."""
+"""Largest ``vocab.txt`` read (a run folder's or a stored named vocabulary's)."""
 
 
 def load_encoder(folder: str | Path):

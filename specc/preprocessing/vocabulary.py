@@ -10,12 +10,16 @@ https://huggingface.co/docs/tokenizers/api/models#tokenizers.models.WordPiece.
 
 A vocabulary given a ``name`` is also stored in ``$SPECC_CACHE_DIR/vocabularies/NAME/``
 (``vocab.txt``, ``vocabulary.json``); a later spec with ``wordpiece: {name: NAME}`` and
-no ``vocabulary_size`` reuses it instead of learning one.
+no ``vocabulary_size`` reuses it instead of learning one. A stored vocabulary is the
+user's data, not a disposable cache entry: a damaged one is a one-line
+:class:`~specc.errors.DataError` naming the file (:func:`load_named`), and a spec that
+learns the vocabulary (``vocabulary_size``) replaces it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -74,19 +78,82 @@ def save_named(name: str, vocabulary: list[str], info: dict) -> Path:
 def load_named(name: str) -> tuple[list[str], dict]:
     """``(vocabulary, info)`` stored under ``name``.
 
+    A stored vocabulary is the user's data (a spec that reuses it has no texts to learn it
+    again from), so a damaged one is an error, never silently replaced.
+
     Raises:
-        DataError: no vocabulary of that name (lists the stored ones and the folder).
+        DataError: no vocabulary of that name (lists the stored ones and the folder), or
+            a damaged one: a file that is missing, not a regular file (link, device,
+            folder), oversized, not UTF-8/JSON, or whose content is inconsistent (one line
+            naming the file, what is wrong, and how to learn it again).
     """
+    from specc.errors import UsageError, one_line
+    from specc.preprocessing.saved import MAX_TOKENIZER_BYTES, MAX_VOCABULARY_BYTES
     folder = store_dir() / name
-    try:
-        vocab = (folder / "vocab.txt").read_text(encoding="utf-8").split("\n")
-        info = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    vocab_file, info_file = folder / "vocab.txt", folder / "vocabulary.json"
+    if not os.path.lexists(vocab_file):
         known = ", ".join(stored_names()) or "none"
         raise DataError(f"no WordPiece vocabulary named {name!r} in {store_dir()} (stored: "
                         f"{known}); give vocabulary_size to learn one on the training "
-                        f"texts") from None
-    return vocab[:info["vocabulary_size"]], info
+                        f"texts")
+    fix = (f"; delete {folder} and give vocabulary_size to learn the vocabulary {name!r} "
+           f"again")
+    current = vocab_file
+    try:
+        lines = _read_text(vocab_file, MAX_VOCABULARY_BYTES).split("\n")
+        current = info_file
+        info = json.loads(_read_text(info_file, MAX_TOKENIZER_BYTES))
+    except UsageError as e:  # check_regular_file's one line, naming the file
+        raise DataError(f"{e}{fix}") from None
+    except (OSError, ValueError) as e:
+        raise DataError(f"{current}: stored vocabulary file cannot be read "
+                        f"({type(e).__name__}: {one_line(str(e))[:120]}){fix}") from None
+    problem = _info_problem(info, len(lines))
+    if problem:
+        raise DataError(f"{info_file}: damaged stored vocabulary ({problem}){fix}")
+    vocab = lines[:info["vocabulary_size"]]
+    problem = vocabulary_problem(vocab)
+    if problem:
+        raise DataError(f"{vocab_file}: damaged stored vocabulary ({problem}){fix}")
+    return vocab, info
+
+
+def _read_text(path: Path, max_bytes: int) -> str:
+    """The UTF-8 text of ``path``, a regular file of at most ``max_bytes`` bytes.
+
+    Raises:
+        UsageError: missing, not a regular file or too large (naming the file).
+        OSError, UnicodeDecodeError: unreadable.
+    """
+    from specc.core.files import check_regular_file
+    return check_regular_file(path, max_bytes, "stored vocabulary file").read_text(
+        encoding="utf-8")
+
+
+def _info_problem(info, n_lines: int) -> str | None:
+    """What is wrong with a stored ``vocabulary.json`` content for a ``vocab.txt`` of
+    ``n_lines`` lines, or None."""
+    if not isinstance(info, dict):
+        return f"a JSON {type(info).__name__}, expected an object"
+    size = info.get("vocabulary_size")
+    if type(size) is not int or not len(RESERVED) <= size <= n_lines:
+        return (f"vocabulary_size {size!r}, expected a whole number from {len(RESERVED)} to "
+                f"the {n_lines} lines of vocab.txt")
+    if not isinstance(info.get("lowercase"), bool):
+        return f"lowercase {info.get('lowercase')!r}, expected true or false"
+    return None
+
+
+def vocabulary_problem(vocab: list[str]) -> str | None:
+    """What makes ``vocab`` (tokens in id order) unusable as a WordPiece vocabulary, or
+    None: it must start with :data:`RESERVED` and hold no empty or repeated token."""
+    if vocab[:len(RESERVED)] != RESERVED:
+        return f"the first tokens are {vocab[:len(RESERVED)]}, expected {RESERVED}"
+    if "" in vocab:
+        return f"token {vocab.index('')} is empty"
+    if len(set(vocab)) < len(vocab):
+        return "repeated tokens"
+    return None
 
 
 class LearnedWordPieceEncoder(WordPieceEncoder):

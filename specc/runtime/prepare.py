@@ -164,10 +164,64 @@ def encode_splits(encoder, texts: tuple, use_cache: bool = True) -> tuple[tuple,
         from specc.core.cache import cache_key, cached_arrays, texts_digest
         key = cache_key(encoder=encoder.settings(), version=CACHE_VERSION,
                         **{split: texts_digest(part) for split, part in zip(SPLITS, texts)})
-        arrays, hit = cached_arrays("prepared", key, compute)
+        arrays, hit = cached_arrays("prepared", key, compute, entry_check(encoder, texts))
         if hit:
             encoder.restore(_split_arrays(arrays, "state"))
     return tuple(_split_arrays(arrays, split) for split in SPLITS), hit
+
+
+BERT_INPUTS = ("token_ids", "segment_ids", "padding_mask")
+"""The arrays a WordPiece encoder gives per split (``<split>.<name>`` in the cache)."""
+
+
+def entry_check(encoder, texts: tuple):
+    """The ``validate`` callback of :func:`encode_splits`' cache entries: a read entry
+    must hold exactly the arrays ``compute`` stores (the encoder's vocabulary, unless it
+    is a preset's, then each split's ids), each split's ids int32 ``(len(split texts),
+    max_len)`` and within ``[0, vocabulary size)`` (segment ids and padding mask within
+    ``[0, 2)``), so an entry an older specc wrote, or one edited by hand, is recomputed
+    instead of reaching the model. The callback returns None or what is wrong."""
+    from specc.preprocessing.vocabulary import LearnedWordPieceEncoder, vocabulary_problem
+    from specc.preprocessing.wordpiece import WordPieceEncoder
+    bert = isinstance(encoder, WordPieceEncoder)
+    preset = bert and not isinstance(encoder, LearnedWordPieceEncoder)
+    ids = {split: [f"{split}.{k}" for k in BERT_INPUTS] if bert else [split] for split in SPLITS}
+    expected = {name for names in ids.values() for name in names} | (
+        set() if preset else {"state.vocabulary"})
+
+    def check(arrays: dict) -> str | None:
+        if set(arrays) != expected:
+            return f"arrays {sorted(arrays)}, expected {sorted(expected)}"
+        if preset:
+            size = len(encoder.vocabulary())
+        else:
+            vocab = arrays["state.vocabulary"]
+            if vocab.ndim != 1 or vocab.dtype.kind != "U":
+                return f"state.vocabulary is {vocab.dtype} {vocab.shape}, expected tokens"
+            tokens = [str(t) for t in vocab]
+            problem = (vocabulary_problem(tokens) if bert else
+                       "repeated tokens" if len(set(tokens)) < len(tokens) else None)
+            if problem:
+                return f"state.vocabulary: {problem}"
+            size = len(vocab)
+        for split, part in zip(SPLITS, texts):
+            for name in ids[split]:
+                problem = _ids_problem(arrays[name], (len(part), encoder.max_len),
+                                       2 if name.endswith(BERT_INPUTS[1:]) else size)
+                if problem:
+                    return f"{name} {problem}"
+        return None
+    return check
+
+
+def _ids_problem(ids: np.ndarray, shape: tuple[int, int], size: int) -> str | None:
+    """What is wrong with cached ``ids`` that should be int32 ``shape`` within
+    ``[0, size)``, or None."""
+    if ids.dtype != np.int32 or ids.shape != shape:
+        return f"is {ids.dtype} {ids.shape}, expected int32 {shape}"
+    if ids.size and (ids.min() < 0 or ids.max() >= size):
+        return f"holds ids in [{ids.min()}, {ids.max()}], outside [0, {size})"
+    return None
 
 
 def _split_arrays(arrays: dict, split: str):
