@@ -232,6 +232,7 @@ def test_kill_while_best_keras_is_renamed_keeps_a_whole_best_model(data, undistu
     import keras
     run = killed_run(data, tmp_path, "best-keras", 2)  # at the second save of best.keras
     keras.saving.load_model(run / "best.keras", safe_mode=True)  # the previous one, whole
+    assert (run / ".best.tmp.keras").is_file()  # the new one, cut short: removed on resume
     assert main(["train", "--resume", str(run)]) == 0
     same_result(run, undisturbed)
     keras.saving.load_model(run / "best.keras", safe_mode=True)

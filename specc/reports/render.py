@@ -88,7 +88,7 @@ def _planned(record: RunRecord, projections) -> list[tuple]:
     """``(file, title, draw(path))`` for every plot the run's data allows."""
     from specc.reports import plots
     from specc.reports.metrics import positive_scores
-    m, pred, rep = record.metrics, record.predictions, record.representations
+    m, pred = record.metrics, record.predictions
     out: list[tuple] = []
     if len(record.history.get("loss", [])) > 1:
         out.append(("history.png", "Training curves: train vs validation, per epoch",

@@ -90,3 +90,19 @@ def clear_run_dir(folder: str | Path) -> None:
                 path.unlink()
     except OSError as e:
         raise RunError(f"cannot clear the run folder {folder}: {e.strerror or e}") from None
+
+
+def remove_temporaries(folder: str | Path) -> None:
+    """Delete the temporary files a killed run left in ``folder`` and its ``checkpoint/``
+    (``.<name>.tmp...``, :mod:`specc.core.files`'s atomic writes cut short). Call it
+    holding the lock."""
+    import shutil
+    for parent in (Path(folder), Path(folder) / "checkpoint"):
+        if not parent.is_dir() or parent.is_symlink():
+            continue
+        for path in parent.iterdir():
+            if path.name.startswith(".") and ".tmp" in path.name:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)

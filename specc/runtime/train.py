@@ -28,7 +28,12 @@ from specc.reports.render import render_run
 from specc.runtime.artifacts import write_artifacts
 from specc.runtime.prepare import prepare
 from specc.core.lock import locked
-from specc.runtime.rundir import clear_run_dir, default_run_dir, new_run_dir
+from specc.runtime.rundir import (
+    clear_run_dir,
+    default_run_dir,
+    new_run_dir,
+    remove_temporaries,
+)
 
 RUN_FILE = "run.json"
 """Written when a run starts: the spec file's absolute path and the training fraction."""
@@ -232,6 +237,7 @@ def resume_run(folder: str | Path, log=print) -> Path:
         raise UsageError(f"{folder}: not a specc run folder (no such directory)")
     with locked(folder):
         check_own_files(folder)
+        remove_temporaries(folder)
         if (folder / "metrics.json").is_file():
             raise UsageError(f"{folder}: the run already finished (metrics.json); nothing to "
                              "resume")
