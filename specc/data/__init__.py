@@ -18,11 +18,13 @@ plus, for series data (files or ``sine``), ``window`` (default 10) and ``test_sp
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from specc.data import registry
 from specc.data.base import CorpusDataset, SeriesDataset, TextDataset
 from specc.data.files import read_corpus, read_labelled, read_series_column, text_dataset
+from specc.data.labels import shown, shown_names
 from specc.data.series import series_dataset, windows
 from specc.data.splits import subsample, validation_split
 from specc.errors import DataError
@@ -125,16 +127,26 @@ def load_dataset(data: dict, base_dir: Path, *, task: str | None = None
 
 
 def _resolve(base_dir: Path, path: str) -> Path:
-    return (Path(base_dir) / Path(path).expanduser()).resolve()
+    """``path`` (``~`` expanded) relative to ``base_dir``, made absolute without following
+    links, so that messages name the file as the spec does (``data/train.csv``, not the
+    ``/dev/zero`` a link there points to) and its extension still tells the format.
+
+    Raises:
+        DataError: ``~user`` names no known user (or there is no home folder).
+    """
+    try:
+        full = Path(base_dir) / Path(path).expanduser()
+    except RuntimeError as exc:
+        raise DataError(f"data path {shown(str(path))}: cannot expand '~': {exc}") from None
+    return Path(os.path.abspath(full))
 
 
 def _check_classes(dataset: TextDataset, task: str) -> None:
     names = dataset.class_names or []
     present = sorted({names[i] for i in dataset.train_labels.tolist()})
     if len(present) < 2:
-        raise DataError(f"the train split has a single class ({', '.join(map(repr, present))}); "
+        raise DataError(f"the train split has a single class ({shown_names(present)}); "
                         f"a {task} task needs at least 2 (check label_column)")
     if task == "binary" and len(names) != 2:
-        shown = ", ".join(map(repr, names[:10])) + (", ..." if len(names) > 10 else "")
         raise DataError(f"task 'binary' needs exactly 2 classes, but the train split has "
-                        f"{len(names)}: {shown}; use task multiclass")
+                        f"{len(names)}: {shown_names(names, 10)}; use task multiclass")

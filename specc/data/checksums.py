@@ -8,8 +8,11 @@ free, while any change to a file (new size or modification time) re-hashes it.
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 from pathlib import Path
 
+from specc.data.files import open_regular
 from specc.errors import DataError
 
 _CHUNK = 1 << 20  # bytes read per hashing step
@@ -20,11 +23,14 @@ def sha256_file(path: Path) -> str:
     """Hex SHA-256 digest (64 lowercase characters) of the file at ``path``.
 
     Raises:
-        DataError: the file cannot be read.
+        DataError: the file is missing, cannot be read, or is not a regular file (a link
+            to ``/dev/zero`` or a named pipe would never end; see
+            :func:`specc.data.files.open_regular`).
     """
     digest = hashlib.sha256()
+    fd, _ = open_regular(path, "dataset file", limit=sys.maxsize)
     try:
-        with open(path, "rb") as fh:
+        with os.fdopen(fd, "rb") as fh:
             while chunk := fh.read(_CHUNK):
                 digest.update(chunk)
     except OSError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from specc.data.labels import shown
 from specc.data.series import tail_count
 from specc.errors import DataError
 
@@ -27,8 +28,8 @@ def _check_stratifiable(labels: np.ndarray, parts: dict[str, int],
     values, counts = np.unique(labels, return_counts=True)
     for value, count in zip(values, counts):
         if count < 2:
-            name = class_names[int(value)] if class_names else value.item()
-            raise DataError(f"class {name!r} has only {count} sample, too few to {what} "
+            name = shown(class_names[int(value)]) if class_names else repr(value.item())
+            raise DataError(f"class {name} has only {count} sample, too few to {what} "
                             "stratified (each class needs at least 2); add samples, remove "
                             "the class, or " + ("drop max_train_samples / max_test_samples"
                                                 if what == "subsample" else

@@ -107,7 +107,13 @@ class TextEncoder:
         """The encoder saved by :meth:`save` in a run folder (same ids for the same texts)."""
         folder = Path(folder)
         config = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
-        vocab = (folder / "vocab.txt").read_text(encoding="utf-8").split("\n")[:config["vocabulary_size"]]
+        # bytes, split at "\n" only: read_text would turn a "\r" token into a line break
+        vocab = (folder / "vocab.txt").read_bytes().decode("utf-8").split("\n")
+        vocab = vocab[:config["vocabulary_size"]]
+        for index, token in config.get("line_break_tokens", {}).items():
+            if not 0 <= int(index) < len(vocab) or not isinstance(token, str):
+                raise ValueError(f"line_break_tokens: no token {index!r} in vocab.txt")
+            vocab[int(index)] = token
         enc = cls(config["num_words"], config["oov_token"], config["standardize"],
                   config["max_len"], config["padding"], config["truncating"],
                   config.get("split", "whitespace"))
@@ -154,8 +160,18 @@ class TextEncoder:
         return self._use_vocabulary([str(t) for t in state["vocabulary"]])
 
     def save(self, folder: Path) -> None:
-        """Write ``vocab.txt`` (one token per line; line ``i`` is id ``i``) and ``tokenizer.json``."""
+        """Write ``vocab.txt`` (one token per line; line ``i`` is id ``i``) and ``tokenizer.json``.
+
+        A token holding a line break (``split: character`` makes ``"\\n"`` and ``"\\r"``
+        tokens of texts with several lines) cannot be a line of ``vocab.txt``: its line is
+        left empty and ``tokenizer.json``'s ``line_break_tokens`` maps its id to it, so
+        :meth:`load` gives every token its id back.
+        """
         from specc.core.files import write_text
-        write_text(folder / "vocab.txt", "\n".join(self.vocabulary) + "\n")
-        config = {**self.settings(), "vocabulary_size": len(self.vocabulary)}
+        vocab = self.vocabulary
+        breaks = {str(i): t for i, t in enumerate(vocab) if "\n" in t or "\r" in t}
+        lines = ["" if str(i) in breaks else t for i, t in enumerate(vocab)]
+        write_text(folder / "vocab.txt", "\n".join(lines) + "\n")
+        config = {**self.settings(), "vocabulary_size": len(vocab),
+                  **({"line_break_tokens": breaks} if breaks else {})}
         write_text(folder / "tokenizer.json", json.dumps(config, indent=2) + "\n")
