@@ -16,18 +16,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from specc.compiler.tasks import get_task
-from specc.core.files import check_regular_file
-from specc.core.yaml_source import SpecSource, parse_spec
-from specc.errors import SpecError, UsageError
+from specc.core.yaml_source import SpecSource
+from specc.errors import UsageError
 from specc.loader.spec import Spec
 from specc.loader.validate import load_spec
-from specc.reports.runfiles import read_history, read_metrics
+from specc.reports.runfolder_schema import (
+    HISTORY,
+    METRICS,
+    read_history,
+    read_metrics,
+    read_spec_yaml,
+    read_tokenizer,
+)
 
-__all__ = ["load_spec", "train", "load_run", "Run", "Spec"]
-
-MAX_SPEC_YAML_BYTES = 1 << 20
-"""Largest ``spec.yaml`` read from a run folder."""
+__all__ = ["Run", "Spec", "load_run", "load_spec", "train"]
 
 
 def _quiet(message: str) -> None:
@@ -67,7 +72,8 @@ def load_run(folder: str | Path) -> "Run":
     """The finished run in ``folder`` (see :class:`Run`).
 
     Raises:
-        UsageError: not a finished run folder, or a damaged or refused run file.
+        UsageError: not a finished run folder, or a damaged or refused run file (one line
+            naming the file and the field).
     """
     return Run(folder)
 
@@ -86,31 +92,22 @@ class Run:
 
     Raises:
         UsageError: ``folder`` is not a finished run (no ``metrics.json``), its
-            ``spec.yaml`` is missing or malformed, or it holds a pickle file.
+            ``metrics.json`` or ``spec.yaml`` is missing, damaged or refused
+            (:mod:`specc.reports.runfolder_schema`; one line naming the file and the field),
+            the two name different tasks, or it holds a pickle file.
     """
 
     def __init__(self, folder: str | Path):
         from specc.runtime.safe_load import refuse_pickles
         self.folder = Path(folder)
         self.metrics = read_metrics(self.folder)
-        if not isinstance(self.metrics, dict):
-            raise UsageError(f"{self.folder / 'metrics.json'}: not a JSON object")
         refuse_pickles(self.folder)
-        path = check_regular_file(self.folder / "spec.yaml", MAX_SPEC_YAML_BYTES)
-        try:
-            text = path.read_text(encoding="utf-8")
-            parsed = parse_spec(text, str(path))  # alias bombs and tags refused
-        except (OSError, UnicodeDecodeError) as e:
-            raise UsageError(f"{path}: cannot be read ({type(e).__name__})") from None
-        except SpecError as e:
-            raise UsageError(f"{path}: not a readable spec ({e.issues[0].message})") from None
-        self.spec = Spec(path, parsed.data, _checked_resolved(parsed), text, self.folder)
-        names = self.metrics.get("class_names")
-        if self.spec.task_def.classification and not (
-                isinstance(names, list) and len(names) >= 2
-                and all(isinstance(n, str) for n in names)):
-            raise UsageError(f"{self.folder / 'metrics.json'}: class_names must be a list of 2 "
-                             "or more strings")
+        parsed = read_spec_yaml(self.folder)
+        path = Path(parsed.file)
+        self.spec = Spec(path, parsed.data, _checked_resolved(parsed), parsed.text, self.folder)
+        if self.metrics["task"] != self.spec.task:
+            raise UsageError(f"{self.folder / METRICS}: $.task: {self.metrics['task']!r}, but "
+                             f"{path.name} trains task {self.spec.task!r}")
         self._predictor = None
 
     def __repr__(self) -> str:
@@ -133,8 +130,12 @@ class Run:
 
     @property
     def history(self) -> dict[str, list[float]]:
-        """``history.csv``: ``{metric: [value per epoch]}`` (``loss``, ``val_accuracy``, ...)."""
-        return read_history(self.folder / "history.csv")
+        """``history.csv``: ``{metric: [value per epoch]}`` (``loss``, ``val_accuracy``, ...).
+
+        Raises:
+            UsageError: a damaged or refused ``history.csv`` (naming file, line and column).
+        """
+        return read_history(self.folder / HISTORY)
 
     @property
     def predictor(self):
@@ -148,6 +149,9 @@ class Run:
             if self.spec.uses_keras:
                 from specc.core.quiet import import_keras
                 import_keras()
+            from specc.data import is_series
+            if self.spec.model_kind.keras and not is_series(self.spec.resolved):
+                read_tokenizer(self.folder)  # checked before the encoder is built from it
             try:
                 self._predictor = self.spec.model_kind.load_predictor(
                     self.folder, self.spec.resolved, self.class_names)
@@ -170,7 +174,9 @@ class Run:
             ``rows()`` gives one JSON-ready dict per text.
 
         Raises:
-            UsageError: ``texts`` is a string or holds a non-string.
+            UsageError: ``texts`` is a string or holds a non-string; the run's files are
+                damaged (see :attr:`predictor`), or the model predicts a class beyond
+                ``metrics.json``'s ``class_names``.
         """
         if isinstance(texts, str | bytes):
             raise UsageError("predict takes a list of texts, not one string: "
@@ -182,7 +188,19 @@ class Run:
         if not texts:
             from specc.runtime.predictors import empty_predictions
             return empty_predictions(self.task, self.class_names)
-        return self.predictor.predict(texts, batch_size)
+        predictor = self.predictor
+        try:
+            result = predictor.predict(texts, batch_size)
+        except IndexError:  # a class id beyond metrics.json's class_names
+            result = None
+        names = self.class_names
+        outputs = None if result is None else np.asarray(result.outputs)
+        if names is not None and (outputs is None or (
+                outputs.ndim == 2 and outputs.shape[1] not in (1, len(names)))):
+            width = "more" if outputs is None else outputs.shape[1]
+            raise UsageError(f"{self.folder / METRICS}: $.class_names: {len(names)} classes, "
+                             f"but the model predicts {width}")
+        return result
 
     def evaluate(self, data: str | Path, *, text_column: str = "text",
                  label_column: str = "label", format: str | None = None,
@@ -209,20 +227,17 @@ class Run:
 
 
 def _checked_resolved(parsed: SpecSource) -> dict:
-    """A run's ``spec.yaml`` checked against the JSON Schema (types and keys only: the data
-    and presets it names need not exist here) and resolved again, so every key the
-    predictors read is present.
+    """A run's ``spec.yaml`` (schema-checked by
+    :func:`~specc.reports.runfolder_schema.read_spec_yaml`) resolved again, so every key
+    the predictors read is present.
 
     Raises:
-        UsageError: not a schema-valid spec of a trained (not pretraining) task.
+        UsageError: the spec of a pretraining task.
     """
     from specc.loader.defaults import fill_defaults
     from specc.loader.resolve import resolve_kind
-    from specc.loader.validate import schema_issues
     from specc.schema import load_schema
-    data, issues = parsed.data, schema_issues(parsed)
-    if issues or not isinstance(data, dict):
-        raise UsageError(f"{issues[0]}" if issues else f"{parsed.file}: not a spec mapping")
+    data = parsed.data
     if get_task(data["task"]).pretraining:
         raise UsageError(f"{parsed.file}: a pretraining run (task {data['task']}) has no predictions; "
                          "its product is the preset folder")

@@ -281,9 +281,9 @@ def test_damaged_checkpoint_weights_are_one_line(data, tmp_path, capsys):
     state = json.loads((run / "checkpoint" / "state.json").read_text())
     weights = run / "checkpoint" / state["weights"]
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
-    assert main(["train", "--resume", str(run)]) == 1
+    assert main(["train", "--resume", str(run)]) == 2
     line = one_error_line(capsys.readouterr().err)
-    assert state["weights"] in line and "damaged checkpoint weights" in line
+    assert state["weights"] in line and "checkpoint weights cannot be loaded" in line
 
 
 # --- two processes on one folder -----------------------------------------------------------
@@ -373,3 +373,19 @@ def test_markdown_escaping_covers_inline_markup():
     assert md_text("a|b\nc **d** `e` ~f~ $g$ _h_") == \
         "a\\|b c \\*\\*d\\*\\* \\`e\\` \\~f\\~ \\$g\\$ \\_h\\_"
     assert md_text("plain words, 1.5 / 2 #3") == "plain words, 1.5 / 2 #3"
+
+
+def test_an_internal_error_is_one_line_with_a_way_to_see_more(monkeypatch, capsys):
+    from specc import cli
+
+    def bug(args):
+        raise ZeroDivisionError("division by zero")
+    monkeypatch.setitem(cli.COMMANDS, "report", bug)
+    monkeypatch.delenv("SPECC_TRACEBACK")
+    assert main(["report", "anywhere"]) == cli.INTERNAL_ERROR
+    line = one_error_line(capsys.readouterr().err)
+    assert "internal error in specc report (ZeroDivisionError: division by zero)" in line
+    assert "SPECC_TRACEBACK=1" in line
+    monkeypatch.setenv("SPECC_TRACEBACK", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(["report", "anywhere"])

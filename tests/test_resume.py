@@ -120,5 +120,8 @@ def test_resume_refuses_what_it_cannot_continue(spec_file, tmp_path, capsys):
                                                    "train_fraction": 1.0}))
     (tmp_path / "spec.yaml").write_text("name: x\n")
     assert main(["train", "--resume", str(tmp_path)]) == 2
+    assert "spec.yaml:1:1: $: missing required key 'task'" in capsys.readouterr().err
+    (tmp_path / "spec.yaml").write_text(SPEC.replace("seed: 3", "seed: 4"))
+    assert main(["train", "--resume", str(tmp_path)]) == 2
     assert "changed since the run" in capsys.readouterr().err
     assert main(["train", str(spec_file), "--resume", str(tmp_path)]) == 2

@@ -12,12 +12,11 @@ training examples).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from specc.errors import UsageError
 from specc.reports.render import Plot
-from specc.reports.runfiles import read_history, read_metrics
+from specc.reports.runfolder_schema import read_history, read_learning_curve, read_metrics
 from specc.reports.templating import environment, fmt, png_data_uri
 
 
@@ -40,12 +39,15 @@ def run_row(folder: Path, metrics: dict, name: str | None = None) -> dict:
 def _expand_sweeps(folders: list[Path]) -> tuple[list[Path], list[str], dict]:
     """Replace each learning-curve folder (``learning_curve.json``) by its largest
     fraction's run: ``(run folders, row labels, {spec: (training examples, test
-    accuracies)})``."""
+    accuracies)})``.
+
+    Raises:
+        UsageError: a damaged ``learning_curve.json`` (naming the file and the field).
+    """
     runs, names, curves = [], [], {}
     for folder in folders:
-        try:
-            doc = json.loads((folder / "learning_curve.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        doc = read_learning_curve(folder) if folder.is_dir() else None
+        if doc is None:
             runs.append(folder)
             names.append(folder.name)
             continue
@@ -77,29 +79,31 @@ def compare_runs(folders: list[str | Path], out: str | Path, title: str = "Run c
         The Markdown and HTML paths.
 
     Raises:
-        UsageError: a folder is not a finished run; the runs mix classification and
-            regression; ``out`` cannot be written (RunError).
+        UsageError: a folder is not a finished run, or one of its files read here
+            (``metrics.json``, ``history.csv``, ``learning_curve.json``) is damaged or
+            refused (one line naming that file and the field; nothing is written); the runs
+            mix classification and regression; ``out`` cannot be written (RunError).
     """
     from specc.core.files import write_text
     from specc.reports import plots
     folders, names, sweeps = _expand_sweeps([Path(f) for f in folders])
-    docs = [read_metrics(f) for f in folders]
+    docs = [read_metrics(f, complete=False) for f in folders]  # a missing value: a dash
     tasks = {"regression" if d.get("task") == "regression" else "classification" for d in docs}
     if len(tasks) > 1:
         raise UsageError("cannot compare classification runs with regression runs: "
                          + ", ".join(f"{f} ({d.get('task')})" for f, d in zip(folders, docs)))
+    rows = [run_row(f, d, n) for f, d, n in zip(folders, docs, names)]
+    curves = {label: read_history(f / "history.csv") for label, f in zip(_labels(rows), folders)}
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UsageError(f"cannot create {out}: {e.strerror or e}") from None
-    rows = [run_row(f, d, n) for f, d, n in zip(folders, docs, names)]
     classes = []
     for d in docs:
         classes += [c for c in d.get("class_names") or [] if c not in classes]
     regression = tasks == {"regression"}
     second = "val_mae" if regression else "val_accuracy"
-    curves = {label: read_history(f / "history.csv") for label, f in zip(_labels(rows), folders)}
     plot_list = list(extra_plots)
     if sweeps:
         plots.plot_learning_curves(sweeps, out / "learning_curves.png",

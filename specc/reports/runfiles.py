@@ -13,37 +13,58 @@ A finished run folder holds (see :mod:`specc.runtime.rundir`): ``metrics.json``,
   (``index``, ``text``, ``true``, ``predicted``, ``confidence``).
 
 :func:`load_run` reads them into a :class:`RunRecord`; ``specc report`` re-renders from it.
+Every file is read and checked by :mod:`specc.reports.runfolder_schema` (a damaged or
+planted file is one line naming the file and the field, before anything is drawn).
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from specc.core.files import check_regular_file
 from specc.errors import UsageError
+from specc.reports.runfolder_schema import (
+    EXAMPLES,
+    HISTORY,
+    MAX_SPEC_BYTES,
+    METRICS,
+    PREDICTIONS,
+    REPRESENTATIONS,
+    SPEC_RESOLVED,
+    SPEC_SOURCE,
+    SUMMARY,
+    check_metrics,
+    present,
+    read_examples,
+    read_history,
+    read_metrics,
+    read_optional_text,
+    read_predictions,
+    read_representations,
+    read_spec_yaml,
+)
 
-MAX_METRICS_BYTES = 64 << 20
-"""Largest ``metrics.json`` read."""
-
-METRICS = "metrics.json"
-HISTORY = "history.csv"
-SUMMARY = "summary.txt"
-SPEC_RESOLVED = "spec.yaml"
-SPEC_SOURCE = "spec.source.yaml"
-PREDICTIONS = "predictions.npz"
-REPRESENTATIONS = "representations.npz"
-EXAMPLES = "examples.json"
+__all__ = [
+    "EXAMPLES",
+    "HISTORY",
+    "METRICS",
+    "PREDICTIONS",
+    "REPRESENTATIONS",
+    "SPEC_RESOLVED",
+    "SPEC_SOURCE",
+    "SUMMARY",
+    "RunRecord",
+    "load_run",
+    "read_history",
+    "read_metrics",
+]
 
 
 @dataclass
 class RunRecord:
-    """Everything a report shows about one finished run (optional parts may be None)."""
+    """Everything a report shows about one finished run (optional parts may be None).
+
+    ``spec_data`` is the parsed, schema-checked ``spec.yaml`` (``{}`` without one)."""
 
     folder: Path
     metrics: dict
@@ -54,78 +75,40 @@ class RunRecord:
     predictions: dict | None
     representations: dict | None
     examples: list[dict] | None
+    spec_data: dict = field(default_factory=dict)
 
     @property
     def resolved(self) -> dict:
-        """The resolved spec (``spec.yaml``) as a dict; ``{}`` when missing or unreadable."""
-        from specc.core.yaml_source import parse_spec
-        from specc.errors import SpeccError
-        try:
-            data = parse_spec(self.spec_resolved or "").data
-        except SpeccError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-
-def read_history(path: Path) -> dict[str, list[float]]:
-    """``history.csv`` -> ``{metric: [value per epoch]}`` (the ``epoch`` column dropped)."""
-    if not path.is_file():
-        return {}
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    keys = [k for k in (rows[0] if rows else {}) if k != "epoch"]
-    return {k: [float(r[k]) for r in rows] for k in keys}
-
-
-def _npz(path: Path) -> dict | None:
-    if not path.is_file():
-        return None
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
-
-
-def _text(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.is_file() else None
-
-
-def read_metrics(folder: str | Path) -> dict:
-    """``metrics.json`` of a finished run.
-
-    Raises:
-        UsageError: ``folder`` is not a folder, or holds no ``metrics.json`` (not a finished
-            run; ``error.txt`` says why when the run failed), or the file is not JSON.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: not a run folder (no such directory)")
-    path = folder / METRICS
-    if not path.is_file():
-        why = _text(folder / "error.txt")
-        raise UsageError(f"{folder}: not a finished run (no {METRICS})"
-                         + (f"; it failed: {why.strip()}" if why else ""))
-    check_regular_file(path, MAX_METRICS_BYTES, METRICS)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise UsageError(f"{path}: not valid JSON ({e})") from None
+        """The resolved spec (``spec.yaml``) as a dict; ``{}`` when the run has none."""
+        return self.spec_data
 
 
 def load_run(folder: str | Path, metrics: dict | None = None) -> RunRecord:
-    """Read a run folder; ``metrics`` (when given) is used instead of ``metrics.json``,
-    which lets the trainer render before writing that file last.
+    """Read and check a run folder; ``metrics`` (when given) is used instead of
+    ``metrics.json`` (checked the same way), which lets the trainer render before writing
+    that file last.
 
     Raises:
-        UsageError: see :func:`read_metrics`; a damaged ``.npz``/``.json`` file.
+        UsageError: not a finished run; a pretraining run (its report is written by
+            ``specc pretrain``); a damaged or refused run file (one line naming the file
+            and the field, :mod:`specc.reports.runfolder_schema`).
     """
     folder = Path(folder)
     if metrics is None:
         metrics = read_metrics(folder)
-    try:
-        examples = _text(folder / EXAMPLES)
-        return RunRecord(folder, metrics, read_history(folder / HISTORY),
-                         _text(folder / SUMMARY) or "", _text(folder / SPEC_SOURCE),
-                         _text(folder / SPEC_RESOLVED), _npz(folder / PREDICTIONS),
-                         _npz(folder / REPRESENTATIONS),
-                         None if examples is None else json.loads(examples))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
-        raise UsageError(f"{folder}: a run file cannot be read ({e})") from None
+    else:
+        check_metrics(metrics, folder / METRICS)
+    from specc.compiler.tasks import get_task
+    if get_task(metrics["task"]).pretraining:
+        raise UsageError(f"{folder / METRICS}: $.task: a pretraining run ({metrics['task']}); "
+                         "its report.md was written by specc pretrain")
+    names = metrics.get("class_names") if get_task(metrics["task"]).classification else None
+    spec = read_spec_yaml(folder) if present(folder / SPEC_RESOLVED) else None
+    predictions = read_predictions(folder, names)
+    n = None if predictions is None else len(predictions["y_true"])
+    return RunRecord(folder, metrics, read_history(folder / HISTORY),
+                     read_optional_text(folder, SUMMARY) or "",
+                     read_optional_text(folder, SPEC_SOURCE, MAX_SPEC_BYTES),
+                     None if spec is None else spec.text, predictions,
+                     read_representations(folder, n), read_examples(folder, names, n),
+                     {} if spec is None else spec.data)

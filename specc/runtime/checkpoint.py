@@ -27,7 +27,6 @@ from pathlib import Path
 import keras
 
 from specc.core.files import save_weights, write_error, write_text
-from specc.errors import RunError, one_line
 
 DIR = "checkpoint"
 STATE = "state.json"
@@ -117,23 +116,15 @@ def _number(value):
 
 
 def load_state(folder: Path) -> dict | None:
-    """The last saved ``state.json`` of a run folder, or None when no epoch finished.
+    """The last saved ``state.json`` of a run folder, validated
+    (:func:`specc.reports.runfolder_schema.read_checkpoint_state`: the weights it names
+    are plain files inside ``checkpoint/``), or None when no epoch finished.
 
     Raises:
-        RunError: the state file is damaged or names weights that are missing.
+        UsageError: the state or a file it names is damaged, missing or refused.
     """
-    path = Path(folder) / DIR / STATE
-    if not path.is_file():
-        return None
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-        int(state["epoch"])
-        weights = Path(folder) / DIR / state["weights"]
-    except (ValueError, KeyError, TypeError) as e:
-        raise RunError(f"{path}: damaged checkpoint state ({e}); start the run again") from None
-    if not weights.is_file():
-        raise RunError(f"{path}: names {weights.name}, which is missing; start the run again")
-    return state
+    from specc.reports.runfolder_schema import read_checkpoint_state
+    return read_checkpoint_state(folder)
 
 
 def restore(model, folder: Path, state: dict, callbacks: list) -> None:
@@ -141,12 +132,8 @@ def restore(model, folder: Path, state: dict, callbacks: list) -> None:
     put ModelCheckpoint's best value back (EarlyStopping: :class:`ResumeTrackers`)."""
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
-    path = Path(folder) / DIR / state["weights"]
-    try:
-        model.load_weights(path)
-    except Exception as e:  # noqa: BLE001 - h5py and Keras raise many types on a bad file
-        raise RunError(f"{path}: damaged checkpoint weights ({type(e).__name__}: "
-                       f"{one_line(str(e))[:200]}); start the run again") from None
+    from specc.runtime.safe_load import load_weights
+    load_weights(model, Path(folder) / DIR / state["weights"])
     mc = _tracker(callbacks, keras.callbacks.ModelCheckpoint)
     if mc is not None and (state.get("model_checkpoint") or {}).get("best") is not None:
         mc.best = state["model_checkpoint"]["best"]
@@ -171,31 +158,12 @@ class ResumeTrackers(keras.callbacks.Callback):
         es.wait, es.best_epoch = self.saved["wait"], self.saved["best_epoch"]
         if self.saved["best"] is not None:
             es.best = self.saved["best"]
-        name = self.saved.get("weights") or "es-best.npz"  # as earlier versions named it
-        best = self.folder / DIR / name
-        if es.restore_best_weights and best.is_file():
-            es.best_weights = _stored_weights(best, self.model.get_weights())
-
-
-def _stored_weights(path: Path, like: list) -> list:
-    """The weights in ``path`` (``w0``, ``w1``, ... of :class:`EpochCheckpoint`), checked
-    to match ``like`` (the model's weights) in number, shapes and dtypes.
-
-    Raises:
-        RunError: the file is damaged or holds other weights.
-    """
-    import numpy as np
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            weights = [z[f"w{i}"] for i in range(len(like))]
-    except Exception as e:  # noqa: BLE001 - zipfile, zlib and numpy raise many types
-        raise RunError(f"{path}: damaged checkpoint weights ({type(e).__name__}); start the "
-                       "run again") from None
-    for i, (w, m) in enumerate(zip(weights, like)):
-        if w.shape != m.shape or w.dtype != m.dtype:
-            raise RunError(f"{path}: w{i} is {w.dtype}{list(w.shape)}, the model's is "
-                           f"{m.dtype}{list(m.shape)}; start the run again")
-    return weights
+        name = self.saved.get("weights")
+        if es.restore_best_weights and name is not None:
+            from specc.reports.runfolder_schema import read_es_best
+            weights = read_es_best(self.folder, name, self.model.get_weights())
+            if weights is not None:
+                es.best_weights = weights
 
 
 def interrupted(folder: Path, epochs_done: int):

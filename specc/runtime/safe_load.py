@@ -9,10 +9,15 @@ A run folder may come from someone else, so nothing in it is trusted:
   around Keras' safe mode) or any other class is refused. The model is then loaded with
   ``keras.saving.load_model(..., safe_mode=True)``
   (https://keras.io/api/models/model_saving_apis/model_saving_and_loading/).
+* Checkpoint weights (``checkpoint/epoch-<n>.weights.h5``): :func:`load_weights` checks
+  the file is a regular HDF5 file before Keras reads it.
 * scikit-learn pipelines: ``model.skops`` is read with ``skops.io.load`` and an explicit
   list of trusted types (:data:`TRUSTED_SKOPS_TYPES`); any other type in the file is
   refused before anything is built (https://skops.readthedocs.io/en/stable/persistence.html).
   Pickle files (``model.joblib``, ``*.pkl``) are refused outright: unpickling runs code.
+
+Any failure to read such a file (a truncated or random file, h5py or zip errors, Keras'
+``ValueError``) is one :class:`~specc.errors.UsageError` line naming the file.
 """
 
 from __future__ import annotations
@@ -21,8 +26,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from specc.core.files import check_regular_file
-from specc.errors import UsageError
+from specc.errors import UsageError, one_line
 
 MAX_MODEL_BYTES = 16 << 30
 """Largest model file loaded (16 GiB)."""
@@ -80,22 +84,37 @@ def _objects(node):
             stack.extend(item)
 
 
+def _failure(path: Path, what: str, error: BaseException) -> UsageError:
+    """``<path>: <what>: <the error's first line>`` as one line (at most 300 characters)."""
+    first = (str(error).strip().splitlines() or [""])[0][:300] or type(error).__name__
+    return UsageError(one_line(f"{path}: {what}: {first}"))
+
+
 def keras_config(path: Path) -> dict:
     """The ``config.json`` of a ``.keras`` file, checked (see module docstring).
 
     Raises:
-        UsageError: not a ``.keras`` archive, an oversized or unreadable config, or a class
-            that could run code on load (named in the message).
+        UsageError: not a ``.keras`` archive, an archive that unpacks to more than
+            :data:`MAX_MODEL_BYTES`, an oversized or unreadable config, or a class that
+            could run code on load (named in the message).
     """
-    check_regular_file(path, MAX_MODEL_BYTES, "model file")
+    from specc.reports.runfolder_schema import open_run_file
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_run_file(path, MAX_MODEL_BYTES, "model file") as f, \
+                zipfile.ZipFile(f) as archive:
+            if sum(i.file_size for i in archive.infolist()) > MAX_MODEL_BYTES:
+                raise UsageError(f"{path}: unpacks to more than {MAX_MODEL_BYTES} bytes; "
+                                 "refused")
             info = archive.getinfo("config.json")
             if info.file_size > MAX_CONFIG_BYTES:
                 raise UsageError(f"{path}: config.json is {info.file_size} bytes; refused")
             config = json.loads(archive.read(info).decode("utf-8"))
-    except (OSError, KeyError, zipfile.BadZipFile, ValueError, RecursionError) as e:
+    except UsageError:
+        raise
+    except Exception as e:  # noqa: BLE001 - zip, UTF-8, JSON, recursion: a foreign file
         raise UsageError(f"{path}: not a readable .keras model file ({type(e).__name__})") from None
+    if not isinstance(config, dict):
+        raise UsageError(f"{path}: config.json is not a JSON object; not a .keras model file")
     for obj in _objects(config):
         name = obj.get("class_name")
         if not isinstance(name, str):
@@ -144,8 +163,24 @@ def load_keras_model(path: Path):
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as e:  # noqa: BLE001 - any failure of a foreign file is one line
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
-        raise UsageError(f"{path}: the model cannot be loaded: {first}") from None
+        raise _failure(path, "the model cannot be loaded", e) from None
+
+
+def load_weights(model, path: Path) -> None:
+    """``model.load_weights(path)`` for a checkpoint's ``.weights.h5`` file (model and
+    optimizer variables), after checking it is a regular HDF5 file in size limits
+    (:func:`specc.reports.runfolder_schema.check_hdf5`).
+
+    Raises:
+        UsageError: a missing, refused, truncated or random file, or weights that do not
+            fit ``model`` (one line naming the file).
+    """
+    from specc.reports.runfolder_schema import check_hdf5
+    check_hdf5(path, MAX_MODEL_BYTES)
+    try:
+        model.load_weights(path)
+    except Exception as e:  # noqa: BLE001 - h5py, Keras: any failure of a foreign file
+        raise _failure(path, "the checkpoint weights cannot be loaded", e) from None
 
 
 def save_pipeline(pipeline, path: Path) -> None:
@@ -169,9 +204,10 @@ def load_pipeline(path: Path):
         UsageError: an untrusted type (named), or an unreadable file.
     """
     import skops.io as sio
-    check_regular_file(path, MAX_MODEL_BYTES, "model file")
+
+    from specc.reports.runfolder_schema import read_bytes
+    data = read_bytes(path, MAX_MODEL_BYTES, "model file")
     try:
-        data = Path(path).read_bytes()
         untrusted = [t for t in sio.get_untrusted_types(data=data)
                      if t not in TRUSTED_SKOPS_TYPES]
     except Exception as e:  # noqa: BLE001 - a foreign file: one line
@@ -183,5 +219,4 @@ def load_pipeline(path: Path):
     try:
         return unpack_vocabulary(sio.loads(data, trusted=TRUSTED_SKOPS_TYPES))
     except Exception as e:  # noqa: BLE001
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
-        raise UsageError(f"{path}: the pipeline cannot be loaded: {first}") from None
+        raise _failure(path, "the pipeline cannot be loaded", e) from None

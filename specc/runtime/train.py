@@ -15,12 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import time
 from pathlib import Path
 
 from specc.core.files import write_text
-from specc.core.yaml_source import dump_spec, parse_spec
+from specc.core.yaml_source import dump_spec
 from specc.data import load_dataset
 from specc.errors import RunError, SpeccError, UsageError
 from specc.reports.metrics import headline, ranking_metrics
@@ -255,18 +256,18 @@ def resume_run(folder: str | Path, log=print) -> Path:
 
 def _started_run(folder: Path) -> tuple[dict, object, dict]:
     """``(run.json, the spec read again from its file, the run's spec.yaml)`` of an
-    unfinished run folder.
+    unfinished run folder, each run file validated (:mod:`specc.reports.runfolder_schema`).
 
     Raises:
-        UsageError: not a specc run folder; the spec file changed or is gone.
+        UsageError: not a specc run folder; a run file is damaged (naming it and the
+            field); the spec file changed or is gone.
     """
     from specc.loader.validate import load_spec
-    try:
-        started = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
-        saved = parse_spec((folder / "spec.yaml").read_text(encoding="utf-8")).data
-    except (OSError, ValueError, SpeccError):
-        raise UsageError(f"{folder}: not a specc run folder (no readable {RUN_FILE} and "
-                         "spec.yaml)") from None
+    from specc.reports.runfolder_schema import read_run_json, read_spec_yaml
+    if not os.path.lexists(folder / RUN_FILE):
+        raise UsageError(f"{folder}: not a specc run folder (no {RUN_FILE})")
+    started = read_run_json(folder)
+    saved = read_spec_yaml(folder).data
     spec = load_spec(started["spec_file"], overrides=started.get("overrides") or {})
 
     def without_epochs(d) -> object:
