@@ -7,22 +7,32 @@ Every outcome must be exit 0, or our own error: one ``FILE:LINE:COL: $.path: mes
 line per issue (exit 1) or one ``error: ...`` line (exit 2); never a traceback. Specs
 that validate are also built (every model kind), with the same rule. The
 default suite runs 300 cases; ``-m slow`` runs 10,000.
+
+A second family pushes VALUES to their limits, per the type of the value it replaces
+(:func:`limit_of`: huge integers, 0, negatives, NaN and infinities, wrong types, very long
+strings) and inserts keys that are not strings (``1: x``, ``true: 1``). Through the Python
+API, ``load_spec`` either raises a :class:`~specc.errors.SpeccError` or returns a spec;
+a spec that validated is built, and (for a few mutants of tiny specs on made-up data)
+trained for one epoch, and neither raises anything but a SpeccError.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import math
 import re
 import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from specc.cli import main
+from specc.core.yaml_source import dump_spec, parse_spec
+from specc.errors import SpeccError
 from tests.conftest import SPECS
 
 EXAMPLES = sorted(p.read_text(encoding="utf-8") for p in SPECS.glob("*.yaml"))
@@ -152,3 +162,157 @@ def test_mutated_specs_never_crash_validate_or_build(text):
 @given(SPEC_MUTANTS)
 def test_mutated_specs_never_crash_validate_or_build_10k(text):
     check_validate_and_build(text)
+
+
+# --- values at their limits -------------------------------------------------------------
+LIMIT_INTS = [0, 1, 2, 3, -1, 2**31, 2**32 - 1, 2**32, 2**63, 10**30, 10**300]
+LIMIT_FLOATS = [math.nan, math.inf, -math.inf, 0.0, -1.0, 1.0, 0.999999, 1e308, 5e-324]
+LIMIT_STRINGS = ["", "x" * 300, "../../outside", "a b\u2028c", "/dev/zero"]
+ODD_KEYS = [1, 0, -1, True, False, None, 1.5]
+
+TINY_DATA = {
+    "train.csv": "text,label\n" + "".join(f"{w} {w} x,{w}\n" for w in ("ab", "cd", "ef") * 8),
+    "test.csv": "text,label\n" + "".join(f"{w} x {w},{w}\n" for w in ("ab", "cd", "ef") * 4),
+}
+"""Made-up data of the tiny specs: three words, one class each."""
+
+TINY = [
+    """\
+name: tiny-keras
+task: multiclass
+data: {train: train.csv, test: test.csv, validation_split: 0.25}
+preprocessing:
+  tokenizer: {num_words: 20}
+  sequence: {max_len: 6}
+model:
+  layers:
+    - Embedding: {output_dim: 4}
+    - Conv1D: {filters: 4, kernel_size: 2}
+    - MaxPooling1D: {pool_size: 2}
+    - LSTM: {units: 3}
+    - Dropout: {rate: 0.1}
+    - Dense: {units: 4, kernel_regularizer: {l2: 0.01}}
+train:
+  optimizer: {name: adam, learning_rate: 0.01}
+  batch_size: 8
+  epochs: 1
+  seed: 1
+  early_stopping: {monitor: val_loss, patience: 1}
+report: {plots: false}
+""",
+    """\
+name: tiny-series
+task: regression
+data: {dataset: sine, window: 5, test_split: 0.2, validation_split: 0.2, options: {steps: 60}}
+model:
+  layers:
+    - GRU: {units: 3, return_sequences: true}
+    - LayerNormalization
+    - GlobalAveragePooling1D
+train: {optimizer: {name: sgd, learning_rate: 0.01}, batch_size: 8, epochs: 1, seed: 2}
+report: {plots: false}
+""",
+    """\
+name: tiny-tfidf
+task: multiclass
+data: {train: train.csv, test: test.csv}
+model:
+  features: {tfidf: {ngram_range: [1, 2], min_df: 1, max_features: 50}}
+  estimator: {LogisticRegression: {C: 1.0, max_iter: 50}}
+report: {plots: false}
+""",
+]
+"""Small specs of every trainable kind that train in seconds on :data:`TINY_DATA`."""
+
+
+def limit_of(draw, value):
+    """A value at or past the limits of ``value``'s type, or one of another type."""
+    if isinstance(value, bool):
+        choices = [not value, None, 0, 1, "true"]
+    elif isinstance(value, int):
+        choices = LIMIT_INTS + [-value, value + 0.5, str(value), [value]]
+    elif isinstance(value, float):
+        choices = LIMIT_FLOATS + [-value, int(value) if math.isfinite(value) else 1, str(value)]
+    elif isinstance(value, str):
+        choices = LIMIT_STRINGS + [value * 50, 10**30, None, [value]]
+    else:  # a mapping, list or null
+        choices = [None, {}, [], 10**30, math.nan, "x" * 300]
+    return draw(st.sampled_from(choices))
+
+
+@st.composite
+def limit_mutants(draw, bases=tuple(EXAMPLES) + tuple(TINY)):
+    """A spec from ``bases`` with 1-3 of its values pushed to their limits, or a key that is
+    not a string inserted into one of its mappings; YAML text."""
+    tree = parse_spec(draw(st.sampled_from(bases))).data
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from([p for p in _paths(tree) if p]))
+        parent = tree
+        for key in path[:-1]:
+            parent = parent[key]
+        if isinstance(parent, dict) and draw(st.integers(0, 5)) == 0:
+            parent[draw(st.sampled_from(ODD_KEYS))] = parent[path[-1]]
+        else:
+            parent[path[-1]] = limit_of(draw, parent[path[-1]])
+    return dump_spec(tree)
+
+
+def check_api(text: str, train: bool = False) -> None:
+    """``load_spec`` raises a SpeccError or returns a spec; a spec is built, and with
+    ``train`` trained (one epoch) on :data:`TINY_DATA`: nothing but a SpeccError may escape.
+    With ``train`` only specs that validate count (``assume``): training is the point."""
+    import specc
+    from specc.compiler.model import compile_spec
+    from specc.core.quiet import import_keras
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        for name, rows in TINY_DATA.items():
+            (folder / name).write_text(rows, encoding="utf-8")
+        (folder / "spec.yaml").write_text(text, encoding="utf-8")
+        try:
+            spec = specc.load_spec(folder / "spec.yaml")
+        except SpeccError:
+            event("limits: refused")
+            assume(not train)
+            return
+        event("limits: valid")
+        try:
+            if spec.uses_keras:
+                import_keras()
+            compile_spec(spec)
+            if train and not spec.task_def.pretraining:
+                if spec.model_kind.keras and spec.train["epochs"] > 1:
+                    spec = spec.replace({"train.epochs": 1})
+                specc.train(spec, out=folder / "run")
+                event("limits: trained")
+        except SpeccError:
+            event("limits: build or train refused")
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(limit_mutants())
+def test_values_at_their_limits_never_crash_validate_or_build(text):
+    check_api(text)
+
+
+@settings(max_examples=6, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.filter_too_much])
+@given(limit_mutants(bases=tuple(TINY)))
+def test_tiny_specs_at_their_limits_never_crash_training(text):
+    check_api(text, train=True)
+
+
+@pytest.mark.parametrize("text", TINY, ids=["keras", "series", "tfidf"])
+def test_tiny_specs_train(text):
+    """The unmutated tiny specs are valid and train: the limit tests start from specs that
+    reach training."""
+    import specc
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        for name, rows in TINY_DATA.items():
+            (folder / name).write_text(rows, encoding="utf-8")
+        (folder / "spec.yaml").write_text(text, encoding="utf-8")
+        run = specc.train(specc.load_spec(folder / "spec.yaml"), out=folder / "run")
+        assert (run.folder / "metrics.json").is_file()

@@ -2,20 +2,25 @@
 
 Argument names and defaults are Keras 3's (https://keras.io/api/layers/). Output
 lengths follow Keras' ``compute_output_shape`` for 1-D convolution and pooling:
-``valid``: ``(T - d*(k-1) - 1) // s + 1``; ``same``/``causal``: ``ceil(T / s)``.
+``valid``: ``(T - d*(k-1) - 1) // s + 1``; ``same``/``causal``: ``ceil(T / s)``. A window
+(kernel span, pool size) or stride longer than the sequence it meets is refused whatever
+the padding: it only pads zeros, and huge values crash TensorFlow. Weight counts
+(``params``) are Keras' ``count_params()`` for the layer on that input. All arithmetic is
+on Python integers, so absurd sizes give absurd (exact) numbers, never an overflow.
 """
 
 from __future__ import annotations
 
 import math
 
-from specc.compiler.registry import LAYER_ITEM, LAYERS, Context, LayerDef, ShapeError, Tensor, register
+from specc.compiler.registry import (LAYER_ITEM, LAYERS, MAX_SEED, Context, LayerDef, ShapeError,
+                                     Tensor, register, short_int)
 
 # --- argument schema fragments -------------------------------------------------------
 POS_INT = {"type": "integer", "minimum": 1}
 BOOL = {"type": "boolean"}
 RATE = {"type": "number", "minimum": 0, "exclusiveMaximum": 1}
-SEED = {"type": ["integer", "null"], "minimum": 0}
+SEED = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_SEED}
 ACTIVATIONS = ["linear", "relu", "sigmoid", "softmax", "tanh", "elu", "selu", "gelu", "swish",
                "silu", "softplus", "softsign", "exponential", "leaky_relu", "relu6",
                "hard_sigmoid", "hard_silu", "mish", "log_softmax"]
@@ -115,18 +120,40 @@ def _conv1d(x: Tensor, args: dict, ctx: Context) -> Tensor:
     k = _int1(args["kernel_size"], 1)
     s = _int1(args.get("strides"), 1)
     d = _int1(args.get("dilation_rate"), 1)
-    padding = args.get("padding", "valid")
     t = x.shape[0]
-    if padding == "valid":
-        span = d * (k - 1) + 1
-        if t is not None and span > t:
-            raise ShapeError(f"kernel_size {k}" + (f" (dilation {d}: span {span})" if d > 1 else "")
-                             + f" is longer than the sequence here ({t} steps); use a smaller "
-                             f"kernel_size or padding: same", "kernel_size")
-        t = None if t is None else (t - span) // s + 1
-    else:
-        t = None if t is None else math.ceil(t / s)
-    return Tensor((t, args["filters"]))
+    span = d * (k - 1) + 1
+    if t is not None and span > t:
+        arg = "dilation_rate" if d > 1 and k <= t else "kernel_size"
+        raise ShapeError(f"kernel_size {short_int(k)}" + (f" (dilation {short_int(d)}: span "
+                                                       f"{short_int(span)})" if d > 1 else "")
+                         + f" is longer than the sequence here ({t} steps); use a smaller "
+                         f"{arg}", arg)
+    _stride_fits(s, t)
+    return Tensor((_steps(t, span, s, args.get("padding", "valid")), args["filters"]))
+
+
+def _conv1d_params(x: Tensor, args: dict, ctx: Context) -> int:
+    filters = args["filters"]
+    return _int1(args["kernel_size"], 1) * x.shape[-1] * filters + _bias(args, filters)
+
+
+def _bias(args: dict, units: int) -> int:
+    """Bias weights of a layer with ``units`` outputs (none with ``use_bias: false``)."""
+    return units if args.get("use_bias", True) else 0
+
+
+def _stride_fits(s: int, t) -> None:
+    """Raise when the stride ``s`` is longer than the sequence (``t`` steps)."""
+    if t is not None and s > t:
+        raise ShapeError(f"strides {short_int(s)} is longer than the sequence here ({t} steps); "
+                         f"use strides of at most {t}", "strides")
+
+
+def _steps(t, window: int, s: int, padding: str):
+    """Output length of a 1-D window ``window`` with stride ``s`` over ``t`` steps."""
+    if t is None:
+        return None
+    return (t - window) // s + 1 if padding == "valid" else -(-t // s)
 
 
 def _pool1d(name: str):
@@ -135,14 +162,11 @@ def _pool1d(name: str):
         p = _int1(args.get("pool_size"), 2)
         s = _int1(args.get("strides"), p)
         t = x.shape[0]
-        if args.get("padding", "valid") == "valid":
-            if t is not None and p > t:
-                raise ShapeError(f"pool_size {p} is longer than the sequence here ({t} steps); "
-                                 f"use a smaller pool_size or padding: same", "pool_size")
-            t = None if t is None else (t - p) // s + 1
-        else:
-            t = None if t is None else math.ceil(t / s)
-        return Tensor((t, x.shape[1]))
+        if t is not None and p > t:
+            raise ShapeError(f"pool_size {short_int(p)} is longer than the sequence here ({t} "
+                             f"steps); use a pool_size of at most {t}", "pool_size")
+        _stride_fits(s, t)
+        return Tensor((_steps(t, p, s, args.get("padding", "valid")), x.shape[1]))
     return rule
 
 
@@ -159,6 +183,29 @@ def _rnn(name: str):
         units = args["units"]
         return Tensor((x.shape[0], units) if args.get("return_sequences") else (units,))
     return rule
+
+
+GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
+"""Weight blocks of each recurrent cell (LSTM: input, forget, cell, output gates)."""
+
+
+def _rnn_params(name: str):
+    def params(x: Tensor, args: dict, ctx: Context) -> int:
+        units, gates = args["units"], GATES[name]
+        biases = 2 if name == "GRU" and args.get("reset_after", True) else 1
+        return gates * units * (x.shape[-1] + units) + biases * _bias(args, gates * units)
+    return params
+
+
+def _inner(args: dict) -> tuple[LayerDef, dict]:
+    """The layer Bidirectional wraps and its arguments."""
+    (name, inner_args), = args["layer"].items()
+    return LAYERS[name], inner_args or {}
+
+
+def _bidirectional_params(x: Tensor, args: dict, ctx: Context) -> int:
+    wrapped, inner_args = _inner(args)
+    return 2 * wrapped.count_params(x, inner_args, ctx)
 
 
 def _bidirectional(x: Tensor, args: dict, ctx: Context) -> Tensor:
@@ -192,6 +239,48 @@ def _spatial_dropout(x: Tensor, args: dict, ctx: Context) -> Tensor:
     return x
 
 
+def _dense_params(x: Tensor, args: dict, ctx: Context) -> int:
+    return x.shape[-1] * args["units"] + _bias(args, args["units"])
+
+
+def _embedding_params(x: Tensor, args: dict, ctx: Context) -> int:
+    return (args.get("input_dim") or ctx.num_words or 0) * args["output_dim"]
+
+
+def _normalization(name: str):
+    """Shape rule of BatchNormalization / LayerNormalization: ``axis`` (default -1) must name
+    a feature axis of the input, not the batch axis, with a known size."""
+    def rule(x: Tensor, args: dict, ctx: Context) -> Tensor:
+        _norm_axis(x, args, name)
+        return x
+    return rule
+
+
+def _norm_axis(x: Tensor, args: dict, name: str) -> int:
+    """The size of the axis ``args["axis"]`` (default -1) of the batched input ``x``."""
+    axis = args.get("axis")
+    axis = -1 if axis is None else axis
+    rank = x.rank + 1  # with the batch axis
+    if axis in (0, -rank):
+        raise ShapeError(f"axis {axis} is the batch axis of the input {x}; {name} normalizes "
+                         f"a feature axis: use -1 (the features) or 1..{rank - 1}", "axis")
+    if not -rank < axis < rank:
+        raise ShapeError(f"axis {short_int(axis)} does not exist: the input here is {x}, rank "
+                         f"{rank} with the batch axis; use -1 (the features) or an axis in "
+                         f"1..{rank - 1} or -{rank - 1}..-1", "axis")
+    size = x.shape[axis - 1 if axis > 0 else axis]
+    if size is None:
+        raise ShapeError(f"axis {axis} of {x} has no fixed size; normalize the features "
+                         f"(axis: -1)", "axis")
+    return size
+
+
+def _norm_params(per_feature: int):
+    def params(x: Tensor, args: dict, ctx: Context) -> int:
+        return per_feature * _norm_axis(x, args, "")
+    return params
+
+
 def _dense(x: Tensor, args: dict, ctx: Context) -> Tensor:
     if x.dtype == "int":
         raise ShapeError(f"Dense on raw token ids {x} treats ids as numbers; put an Embedding "
@@ -211,13 +300,13 @@ def _flatten(x: Tensor, args: dict, ctx: Context) -> Tensor:
 # --- the registry entries ------------------------------------------------------------
 register(LayerDef(
     "Embedding", required=("output_dim",), example={"output_dim": 64}, infer=_embedding,
-    build_args=_embedding_build,
+    build_args=_embedding_build, params=_embedding_params, size_args=("input_dim", "output_dim"),
     doc=KERAS_DOC + "core_layers/embedding/",
     args={"input_dim": POS_INT, "output_dim": POS_INT, "mask_zero": BOOL,
           "embeddings_initializer": INITIALIZER, "embeddings_regularizer": REGULARIZER}))
 register(LayerDef(
     "Conv1D", required=("filters", "kernel_size"), example={"filters": 64, "kernel_size": 5},
-    infer=_conv1d,
+    infer=_conv1d, params=_conv1d_params, size_args=("filters", "kernel_size"),
     doc=KERAS_DOC + "convolution_layers/convolution1d/",
     args={"filters": POS_INT, "kernel_size": SIZE_1D, "strides": SIZE_1D,
           "padding": {"type": "string", "enum": ["valid", "same", "causal"]},
@@ -236,19 +325,20 @@ for _pool in ("GlobalMaxPooling1D", "GlobalAveragePooling1D"):
         doc=KERAS_DOC + f"pooling_layers/{_pool.replace('ing1D', '').lower()}1d/",
         args={"keepdims": BOOL}))
 register(LayerDef("SimpleRNN", required=("units",), example={"units": 64}, infer=_rnn("SimpleRNN"),
-              recurrent=True,
+              recurrent=True, params=_rnn_params("SimpleRNN"), size_args=("units",),
               doc=KERAS_DOC + "recurrent_layers/simple_rnn/", args=dict(RNN_COMMON)))
 register(LayerDef("LSTM", required=("units",), example={"units": 64}, infer=_rnn("LSTM"),
-              recurrent=True,
+              recurrent=True, params=_rnn_params("LSTM"), size_args=("units",),
               doc=KERAS_DOC + "recurrent_layers/lstm/",
               args={**RNN_COMMON, **GATED, "unit_forget_bias": BOOL}))
 register(LayerDef("GRU", required=("units",), example={"units": 64}, infer=_rnn("GRU"),
-              recurrent=True,
+              recurrent=True, params=_rnn_params("GRU"), size_args=("units",),
               doc=KERAS_DOC + "recurrent_layers/gru/",
               args={**RNN_COMMON, **GATED, "reset_after": BOOL}))
 register(LayerDef(
     "Bidirectional", required=("layer",), example={"layer": {"LSTM": {"units": 64}}},
-    infer=_bidirectional, build_args=_bidirectional_build,
+    infer=_bidirectional, build_args=_bidirectional_build, params=_bidirectional_params,
+    size_args=("layer",),
     doc=KERAS_DOC + "recurrent_layers/bidirectional/",
     args={"layer": {"$ref": LAYER_ITEM,
                     "description": "The recurrent layer run forwards and backwards: "
@@ -263,11 +353,14 @@ register(LayerDef("SpatialDropout1D", required=("rate",), example={"rate": 0.5},
               doc=KERAS_DOC + "regularization_layers/spatial_dropout1d/",
               args={"rate": RATE, "seed": SEED}))
 register(LayerDef("Dense", required=("units",), example={"units": 64}, infer=_dense,
+              params=_dense_params, size_args=("units",),
               doc=KERAS_DOC + "core_layers/dense/", args=dict(DENSE_ARGS)))
 register(LayerDef("Flatten", infer=_flatten, doc=KERAS_DOC + "reshaping_layers/flatten/", args={}))
-register(LayerDef("BatchNormalization", infer=_identity,
+register(LayerDef("BatchNormalization", infer=_normalization("BatchNormalization"),
+              params=_norm_params(4),
               doc=KERAS_DOC + "normalization_layers/batch_normalization/",
               args={**NORM_COMMON, "momentum": {"type": "number", "minimum": 0, "maximum": 1}}))
-register(LayerDef("LayerNormalization", infer=_identity,
+register(LayerDef("LayerNormalization", infer=_normalization("LayerNormalization"),
+              params=_norm_params(2),
               doc=KERAS_DOC + "normalization_layers/layer_normalization/",
               args=dict(NORM_COMMON)))

@@ -19,6 +19,16 @@ from specc.core.yaml_source import flow
 
 Dim = Optional[int]
 
+MAX_SEED = 2**32 - 1
+"""Largest seed a spec may give (``train.seed``, a layer's ``seed``): NumPy's
+``RandomState`` and scikit-learn's ``random_state`` take ``[0, 2**32 - 1]``."""
+
+
+def short_int(n: int) -> str:
+    """An integer for a message: ``100000000`` as is, a 300-digit one as ``1.23e299``."""
+    text = str(n)
+    return text if len(text) <= 15 else f"{text[0]}.{text[1:3]}e{len(text) - 1}"
+
 
 @dataclass(frozen=True)
 class Tensor:
@@ -84,6 +94,13 @@ class LayerDef:
             values derived from the rest of the spec.
         example: the required arguments with typical values (``{"units": 64}``), shown in
             messages about a layer written without them.
+        params: ``params(x: Tensor, args: dict, ctx: Context) -> int``, the number of
+            trainable and non-trainable weights the layer creates on input ``x`` (Keras'
+            ``count_params()``; exact integers, however large); None: no weights.
+        size_args: the arguments that set the layer's size (``units``, ``output_dim``...),
+            blamed when the model is too large for memory (``input_dim`` absent stands for
+            the tokenizer's ``num_words``; an argument holding a nested layer names that
+            layer's own).
     """
 
     name: str
@@ -95,6 +112,12 @@ class LayerDef:
     build_args: Optional[Callable[[dict, dict], dict]] = None
     extra_schema: dict = field(default_factory=dict)
     example: dict = field(default_factory=dict)
+    params: Optional[Callable[[Tensor, dict, Context], int]] = None
+    size_args: tuple[str, ...] = ()
+
+    def count_params(self, x: Tensor, args: dict, ctx: Context) -> int:
+        """Weights of this layer on input ``x`` (0 for a layer without ``params``)."""
+        return self.params(x, args, ctx) if self.params is not None else 0
 
     def arg_schema(self, layer_item_ref: str) -> dict:
         """JSON Schema (Draft-07) of this layer's argument mapping.

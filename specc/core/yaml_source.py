@@ -65,6 +65,35 @@ class SpecLoader(yaml.SafeLoader):
     yaml_implicit_resolvers: ClassVar[dict] = {}
     yaml_constructors: ClassVar[dict] = dict(yaml.SafeLoader.yaml_constructors)
 
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._open_anchors: list[str] = []
+
+    def compose_node(self, parent, index):
+        """PyYAML's ``compose_node``, refusing at once an alias inside the node it names.
+
+        ``a: &a [*a]`` would compose a node that contains itself; walking or constructing
+        it never ends (PyYAML builds a self-referencing list). The anchors of the nodes
+        being composed are kept on a stack, so such an alias is a ``ComposerError`` at the
+        alias's position, before anything is built.
+        """
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open_anchors:
+                raise yaml.composer.ComposerError(
+                    None, None, f"recursive alias *{event.anchor} inside the node it "
+                                f"refers to (&{event.anchor}): the value would contain "
+                                f"itself", event.start_mark)
+            return super().compose_node(parent, index)
+        anchor = getattr(event, "anchor", None)
+        if anchor is None:
+            return super().compose_node(parent, index)
+        self._open_anchors.append(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open_anchors.pop()
+
     def construct_yaml_null(self, node):
         """``None`` (an explicit ``!!null`` ignores its text, as in PyYAML)."""
         self.construct_scalar(node)
@@ -231,8 +260,10 @@ def read_spec(path: str | Path) -> SpecSource:
     Raises:
         UsageError: the file is missing, unreadable, too large or not UTF-8 text.
         SpecError: YAML syntax errors, several documents, aliases expanding past
-            :data:`MAX_NODES`, or tags outside safe YAML. Duplicate keys do not stop
-            reading: they are kept in ``SpecSource.issues`` and reported with the rest.
+            :data:`MAX_NODES`, a recursive alias (``a: &a [*a]``), a key that is not a
+            string (``1: x``, ``true: 1``), or tags outside safe YAML. Duplicate keys do
+            not stop reading: they are kept in ``SpecSource.issues`` and reported with the
+            rest.
     """
     file = str(path)
     p = Path(path)
@@ -249,11 +280,17 @@ def read_spec(path: str | Path) -> SpecSource:
     except UnicodeDecodeError as e:
         raise UsageError(f"{file}: not UTF-8 text (byte {e.start}); a spec is a UTF-8 YAML "
                          f"file") from None
-    return parse_spec(text, file)
+    return parse_spec(text, file, string_keys=True)
 
 
-def parse_spec(text: str, file: str = "<spec>") -> SpecSource:
-    """Parse spec text (see :func:`read_spec`); ``file`` is used in messages only."""
+def parse_spec(text: str, file: str = "<spec>", string_keys: bool = False) -> SpecSource:
+    """Parse spec text (see :func:`read_spec`); ``file`` is used in messages only.
+
+    Keys resolve by the YAML 1.2 core schema like values (``5e-4: 3`` has the key 0.0005).
+    With ``string_keys`` (a whole spec: :func:`read_spec`, ``load_spec`` of a mapping) a
+    key that is not a string (``1: x``, ``true: 1``, ``~: 2``, ``? [a]``) is a SpecError
+    at the key: keys in a spec are strings (JSON's, the schema's).
+    """
     try:
         loader = SpecLoader(text)
     except yaml.reader.ReaderError as e:  # a control character: reported before parsing
@@ -266,8 +303,8 @@ def parse_spec(text: str, file: str = "<spec>") -> SpecSource:
     try:
         root = loader.get_single_node()
         if root is not None:
-            issues = _duplicate_keys(root, file)
-            if any(i.path == "$" for i in issues):
+            issues, stop = _check_nodes(root, file, string_keys)
+            if stop:
                 raise SpecError(issues)
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as e:
@@ -284,31 +321,75 @@ def parse_spec(text: str, file: str = "<spec>") -> SpecSource:
     return SpecSource(file, data, root, issues, text)
 
 
-def _duplicate_keys(root: yaml.Node, file: str) -> list[SpecIssue]:
-    """Walk the node graph once; report duplicate keys and runaway alias expansion."""
+_STR_TAGS = (_CORE + "str", _CORE + "merge")
+"""Tags a mapping key may resolve to: a string, or the ``<<`` merge key."""
+
+_KEY_KINDS = {_CORE + "int": "an integer", _CORE + "float": "a number",
+              _CORE + "bool": "a boolean", _CORE + "null": "empty (null)"}
+
+
+def _key_problem(key: yaml.Node) -> str | None:
+    """Why ``key`` is not a string key (``1``, ``true``, ``~``, ``[a]``), or None."""
+    if isinstance(key, yaml.ScalarNode):
+        if key.tag in _STR_TAGS:
+            return None
+        kind = _KEY_KINDS.get(key.tag, f"tagged {key.tag}")
+        shown = key.value if len(key.value) <= 20 else key.value[:17] + "..."
+        return (f"key {shown} is {kind}; keys in a spec are strings (quote it, '{shown}', "
+                f"if the text is meant)") if key.value else \
+            f"a key is {kind}; keys in a spec are strings"
+    what = "a list" if isinstance(key, yaml.SequenceNode) else "a mapping"
+    return f"a key is {what} ('? ' complex key); keys in a spec are strings"
+
+
+def _path_of(link) -> tuple:
+    """The spec path of a ``(key, parent_link)`` chain (None: the root)."""
+    parts = []
+    while link is not None:
+        part, link = link
+        parts.append(part)
+    return tuple(reversed(parts))
+
+
+def _check_nodes(root: yaml.Node, file: str,
+                 string_keys: bool) -> tuple[list[SpecIssue], bool]:
+    """Walk the node graph once (each alias expanded, as the constructed value will be);
+    report duplicate keys, keys that are not strings (``1: x``, ``true: 1``; with
+    ``string_keys``) and runaway alias expansion (over :data:`MAX_NODES` nodes). The graph
+    has no cycle (:meth:`SpecLoader.compose_node` refuses recursive aliases); paths are kept
+    as parent links, built only for an issue, so the walk is linear in the nodes visited.
+
+    Returns ``(issues, stop)``: ``stop`` when reading cannot go on (too many nodes, or a key
+    that is not a string: such a value is not a spec, and later stages expect string keys).
+    """
     issues: list[SpecIssue] = []
+    stop = False
     count = 0
-    stack = [(root, ())]
+    stack: list[tuple[yaml.Node, object]] = [(root, None)]
     while stack:
-        node, path = stack.pop()
+        node, link = stack.pop()
         count += 1
         if count > MAX_NODES:
             return [SpecIssue(file, 1, 1, "$", f"spec expands to more than {MAX_NODES} YAML "
-                                               f"nodes (aliases?); refused")]
+                                               f"nodes (aliases?); refused")], True
         if isinstance(node, yaml.MappingNode):
             seen: dict[str, yaml.Node] = {}
             for k, v in node.value:
-                key = k.value if isinstance(k, yaml.ScalarNode) else None
-                if key is not None and key in seen:
+                scalar = isinstance(k, yaml.ScalarNode)
+                key = k.value if scalar else "?"
+                problem = _key_problem(k) if string_keys else None
+                if problem is None and scalar and key in seen:
                     first = seen[key].start_mark.line + 1
-                    issues.append(SpecIssue(
-                        file, k.start_mark.line + 1, k.start_mark.column + 1,
-                        format_path(path + (key,)),
-                        f"duplicate key '{key}' (first at line {first}); YAML would silently "
-                        f"keep only the last one"))
-                elif key is not None:
+                    problem = (f"duplicate key '{key}' (first at line {first}); YAML would "
+                               f"silently keep only the last one")
+                elif problem is not None:
+                    stop = True
+                elif scalar:
                     seen[key] = k
-                stack.append((v, path + (key,)))
+                if problem is not None:
+                    issues.append(SpecIssue(file, k.start_mark.line + 1, k.start_mark.column + 1,
+                                            format_path(_path_of((key, link))), problem))
+                stack.append((v, (key, link)))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((v, path + (i,)) for i, v in enumerate(node.value))
-    return issues
+            stack.extend((v, (i, link)) for i, v in enumerate(node.value))
+    return issues, stop

@@ -151,6 +151,11 @@ def _pattern(err: ValidationError, path: tuple):
                  f"starting with a letter or digit"), False
 
 
+def _max_length(err: ValidationError, path: tuple):
+    yield (path, f"{describe(err.instance)} is {len(err.instance)} characters long; at most "
+                 f"{err.validator_value} allowed", False)
+
+
 def _min_items(err: ValidationError, path: tuple):
     yield path, f"needs at least {err.validator_value} item(s)", False
 
@@ -163,7 +168,7 @@ HANDLERS = {
     "additionalProperties": _additional, "enum": _enum, "type": _type, "required": _required,
     "minProperties": _count, "maxProperties": _count, "minimum": _bound, "maximum": _bound,
     "exclusiveMinimum": _bound, "exclusiveMaximum": _bound, "anyOf": _any_of,
-    "pattern": _pattern, "minItems": _min_items, "const": _const,
+    "pattern": _pattern, "minItems": _min_items, "const": _const, "maxLength": _max_length,
 }
 
 

@@ -8,13 +8,16 @@
   fed 3-D input, kernel/pool sizes that fit the sequence, a 2-D output reaching the
   head, the head against the task; backbone presets found; estimators fit the task.
 * train: ``tensorboard: true`` needs the tensorboard package (found, not imported);
-  ``bucketing: true`` needs a model whose results do not depend on padding.
+  ``bucketing: true`` needs a model whose results do not depend on padding; the
+  ``monitor`` of ``early_stopping`` and ``checkpoint`` names a value Keras logs for this
+  task (:func:`monitor_issues`).
 
 Each check returns :class:`~specc.errors.SpecIssue` objects; none raises.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from specc.core.yaml_source import SpecSource
@@ -24,9 +27,10 @@ from specc.loader.spec import PATH_KEYS
 
 
 def semantic_issues(source: SpecSource, spec: dict, bad: set[str],
-                    base_dir: Path | None = None) -> list[SpecIssue]:
+                    base_dir: Path | None = None, allow_large: bool = False) -> list[SpecIssue]:
     """All semantic issues of a resolved spec; sections named in ``bad`` had schema errors.
-    ``base_dir``: where relative preset paths resolve (default: the spec file's folder)."""
+    ``base_dir``: where relative preset paths resolve (default: the spec file's folder);
+    ``allow_large``: skip the memory check of the model (:mod:`specc.loader.memory`)."""
     if "*" in bad or "data" in bad or "task" in bad:
         return []
     folder = base_dir if base_dir is not None else Path(source.file).parent
@@ -37,8 +41,9 @@ def semantic_issues(source: SpecSource, spec: dict, bad: set[str],
             and not any(i.severity == "error" for i in issues):
         from specc.loader.model_rules import model_issues
         issues += [source.issue(*t) for t in
-                   model_issues(spec, source.data, is_series(spec), folder)]
+                   model_issues(spec, source.data, is_series(spec), folder, allow_large)]
         issues += [source.issue(*t) for t in bucketing_issues(spec)]
+        issues += [source.issue(*t) for t in monitor_issues(spec)]
     return issues
 
 
@@ -56,17 +61,29 @@ DATA_FILE_KEYS = tuple(keys[1:] for keys in PATH_KEYS if keys[0] == "data")
 
 def data_file_issues(data: dict, base_dir: Path):
     """Yield a warning (:func:`absent`) for each data file or folder of ``data`` that does
-    not exist, and for a named dataset whose files are not in ``SPECC_DATA_DIR``."""
+    not exist, and for a named dataset whose files are not in ``SPECC_DATA_DIR``; an error
+    for a path no file can have (too long, a NUL character)."""
     from specc.data import registry
     for keys in DATA_FILE_KEYS:
         value = data
         for key in keys:
             value = value.get(key) if isinstance(value, dict) else None
-        if isinstance(value, str):
-            where = (base_dir / value).expanduser()
-            if not where.exists():
-                yield absent(("data", *keys), f"{value} not found (looked for {where.resolve()}; "
-                                              f"relative paths start at the spec's folder)")
+        if isinstance(value, str) and "\0" in value:
+            yield ("data", *keys), "not a usable file path (a NUL character)", False
+        elif isinstance(value, str):
+            try:
+                where = (base_dir / value).expanduser()
+                found = where.exists()
+            except RuntimeError:  # ~user unknown here
+                where, found = base_dir / value, False
+            except OSError as e:  # ENAMETOOLONG
+                reason = e.strerror or str(e)
+                yield ("data", *keys), f"not a usable file path ({reason})", False
+                continue
+            if not found:
+                yield absent(("data", *keys), f"{value} not found (looked for "
+                                              f"{os.path.abspath(where)}; relative paths "
+                                              f"start at the spec's folder)")
     if "dataset" in data:
         entry = registry.get(data["dataset"])
         problem = registry.missing_files(entry, registry.data_dir(),
@@ -84,6 +101,36 @@ def bucketing_issues(spec: dict):
         if reason:
             yield (("train", "bucketing"), f"bucketing: true would make the results depend on "
                                            f"padding: {reason} (or use bucketing: auto or false)", False)
+
+
+def logged_values(spec: dict) -> list[str]:
+    """The values Keras logs while training this spec, which a callback may monitor: the
+    loss and the task's metrics (:data:`specc.compiler.tasks.TASKS`), each also with
+    ``val_`` when there is validation data (``validation: dev`` or a ``validation_split``
+    above 0)."""
+    from specc.compiler.tasks import get_task
+    names = ["loss", *get_task(spec["task"]).metrics]
+    data = spec["data"]
+    if data.get("validation") == "dev" or data.get("validation_split", 0) > 0:
+        names += [f"val_{n}" for n in names]
+    return names
+
+
+def monitor_issues(spec: dict):
+    """Yield ``(path, message, at_key)`` for an ``early_stopping`` or ``checkpoint``
+    ``monitor`` that Keras would not log (:func:`logged_values`): Keras refuses it only
+    after the first epoch. Scikit-learn estimators and pretraining use no such callback."""
+    from specc.compiler.kinds import model_kind
+    from specc.compiler.tasks import get_task
+    if model_kind(spec["model"]) == "estimator" or get_task(spec["task"]).pretraining:
+        return
+    logged = logged_values(spec)
+    for key in ("early_stopping", "checkpoint"):
+        section = spec["train"].get(key)
+        monitor = section.get("monitor") if isinstance(section, dict) else None
+        if monitor is not None and monitor not in logged:
+            yield (("train", key, "monitor"), f"{monitor!r} is not logged by this run; task "
+                   f"{spec['task']} logs: {', '.join(logged)}", False)
 
 
 def train_issues(spec: dict):

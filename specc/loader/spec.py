@@ -168,19 +168,22 @@ class Spec:
         text: the file's text as written (a YAML dump for a mapping).
         warnings: the :class:`~specc.errors.SpecIssue` warnings validation found (a data
             file, preset or named vocabulary absent on this machine), a tuple.
+        allow_large: whether it was loaded with ``allow_large`` (a model larger than this
+            machine's memory accepted); :meth:`replace` keeps it.
 
     Sections read as attributes: ``spec.data``, ``spec.preprocessing`` (absent for tf-idf
     estimators: an empty mapping), ``spec.model``, ``spec.train``, ``spec.report``.
     """
 
-    __slots__ = ("path", "base_dir", "raw", "resolved", "text", "warnings")
+    __slots__ = ("path", "base_dir", "raw", "resolved", "text", "warnings", "allow_large")
 
     def __init__(self, path: str | Path, raw: Mapping, resolved: Mapping, text: str = "",
-                 base_dir: str | Path | None = None, warnings=()):
+                 base_dir: str | Path | None = None, warnings=(), allow_large: bool = False):
         for name, value in (("path", Path(path)), ("raw", freeze(raw)),
                             ("resolved", freeze(resolved)), ("text", text),
                             ("base_dir", Path(base_dir) if base_dir is not None
-                             else Path(path).parent), ("warnings", tuple(warnings))):
+                             else Path(path).parent), ("warnings", tuple(warnings)),
+                            ("allow_large", bool(allow_large))):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name, value):
@@ -267,6 +270,7 @@ class Spec:
         for path, value in (overrides or {}).items():
             set_path(data, path, value)
         data.update(thaw(sections))
-        changed = load_spec(data, base_dir=self.base_dir, file=f"{self.path} (changed)")
+        changed = load_spec(data, base_dir=self.base_dir, file=f"{self.path} (changed)",
+                            allow_large=self.allow_large)
         return Spec(self.path, changed.raw, changed.resolved, self.text, self.base_dir,
-                    changed.warnings)
+                    changed.warnings, self.allow_large)

@@ -9,13 +9,16 @@ so it never trips over a wrongly typed value. No Keras or TensorFlow import.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
 from jsonschema import Draft7Validator, validators
 
-from specc.core.yaml_source import SpecSource, dump_spec, flow, parse_spec, read_spec
+from specc.core.yaml_source import (SpecSource, dump_spec, flow, format_path, parse_spec,
+                                    read_spec)
 from specc.errors import SpecError, SpecIssue, UsageError
 from specc.loader.defaults import fill_defaults
 from specc.loader.messages import explain
@@ -106,9 +109,36 @@ def schema_issues(source: SpecSource) -> list[SpecIssue]:
     return issues
 
 
+def nonfinite_issues(source: SpecSource, reported: set[str] = frozenset()) -> list[SpecIssue]:
+    """An error for every NaN or infinite number (``.nan``, ``.inf``, ``-.inf``) in
+    ``source``, wherever it stands: every number in a spec (a rate, a learning rate, a
+    regularization factor, an estimator's ``C``) means a finite value, and JSON Schema's
+    bounds let NaN through (it compares false with everything). Paths in ``reported``
+    (already refused by the schema) are skipped."""
+    issues = []
+    stack: list[tuple[object, tuple]] = [(source.data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((v, path + (k,)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, path + (i,)) for i, v in enumerate(value))
+        elif isinstance(value, float) and not math.isfinite(value) \
+                and format_path(path) not in reported:
+            issues.append(source.issue(path, f"expected a finite number, got {flow(value)}"))
+    return issues
+
+
+def _section(path: str) -> str:
+    """The top-level key a JSON path is under (``$.train.seed`` -> ``train``); ``*`` for the
+    whole spec (``$``)."""
+    m = re.match(r"\$\.([^.\[]+)", path)
+    return m.group(1) if m else "*"
+
+
 def load_spec(source: str | Path | Mapping, base_dir: str | Path | None = None, *,
               file: str | None = None, overrides: Mapping[str, object] | None = None,
-              strict: bool = False) -> Spec:
+              strict: bool = False, allow_large: bool = False) -> Spec:
     """Read, validate and resolve a spec: a YAML file, or a mapping with the same content.
 
     Args:
@@ -121,6 +151,9 @@ def load_spec(source: str | Path | Mapping, base_dir: str | Path | None = None, 
             problem with an overridden value is reported at ``--set PATH=VALUE``.
         strict: treat warnings (a data file, preset or named vocabulary absent on this
             machine) as errors.
+        allow_large: accept a model that cannot fit in this machine's memory by specc's
+            estimate (:mod:`specc.loader.memory`; ``--allow-large``); the returned spec
+            keeps the flag for :meth:`Spec.replace`.
 
     Returns:
         The read-only :class:`~specc.loader.spec.Spec`; its ``warnings`` hold the
@@ -144,7 +177,7 @@ def load_spec(source: str | Path | Mapping, base_dir: str | Path | None = None, 
         except yaml.YAMLError as e:
             raise UsageError(f"{name}: the spec mapping holds a value YAML cannot represent "
                              f"({str(e).splitlines()[0]})") from None
-        parsed = parse_spec(text, name)
+        parsed = parse_spec(text, name, string_keys=True)
         path, folder = Path(name), Path(base_dir) if base_dir is not None else Path(".")
     elif isinstance(source, str | Path):
         parsed = read_spec(source)
@@ -153,12 +186,11 @@ def load_spec(source: str | Path | Mapping, base_dir: str | Path | None = None, 
         raise UsageError(f"a spec is a file path or a mapping, not {type(source).__name__}")
     flags = _apply_overrides(parsed, overrides or {})
     issues = parsed.issues + schema_issues(parsed)
+    issues += nonfinite_issues(parsed, {i.path for i in issues})
     resolved = fill_defaults(load_schema(), parsed.data) if isinstance(parsed.data, dict) else None
     if resolved is not None:
-        bad = {i.path.split(".")[1].split("[")[0] for i in issues if i.path != "$"}
-        if any(i.path == "$" for i in issues):
-            bad.add("*")
-        issues += semantic_issues(parsed, resolved, bad, folder)
+        bad = {_section(i.path) for i in issues}
+        issues += semantic_issues(parsed, resolved, bad, folder, allow_large)
     issues = [_at_flag(i, flags) for i in _dedupe(issues)]
     if strict:
         issues = [i.as_error() for i in issues]
@@ -166,21 +198,24 @@ def load_spec(source: str | Path | Mapping, base_dir: str | Path | None = None, 
         raise SpecError(issues)
     from specc.loader.resolve import resolve_kind
     return Spec(path, parsed.data, resolve_kind(resolved, parsed.data), parsed.text, folder,
-                warnings=sorted(issues))
+                warnings=sorted(issues), allow_large=allow_large)
 
 
 def _apply_overrides(parsed: SpecSource, overrides: Mapping[str, object]) -> dict[str, str]:
     """Set each override in ``parsed.data``; return ``{"$.train.epochs": "--set
     train.epochs=5"}`` (the JSON path of each override -> the flag that set it).
 
+    Each value is what YAML can hold, as a spec file's (:func:`_as_yaml`).
+
     Raises:
-        UsageError: a malformed path, or one crossing a value that is not a mapping/list.
+        UsageError: a malformed path, or one crossing a value that is not a mapping/list; a
+            value YAML cannot hold or with a key that is not a string.
     """
-    from specc.core.yaml_source import format_path
     from specc.loader.spec import parse_path, set_path
     flags = {}
     for key, value in overrides.items():
         flag = f"--set {key}={value if isinstance(value, str) else flow(value)}"
+        value = _as_yaml(value, flag)
         if not isinstance(parsed.data, dict):
             raise UsageError(f"{flag}: {parsed.file} is not a mapping")
         try:
@@ -189,6 +224,26 @@ def _apply_overrides(parsed: SpecSource, overrides: Mapping[str, object]) -> dic
             raise UsageError(f"{flag}: {e}") from None
         flags[format_path(parse_path(key))] = flag
     return flags
+
+
+def _as_yaml(value, flag: str):
+    """``value`` (an override from the API, any Python value) as a spec file would hold it:
+    written as YAML and read back, so it holds only mappings with string keys, lists,
+    strings, numbers, booleans and null.
+
+    Raises:
+        UsageError: a value YAML cannot write, or a mapping key that is not a string.
+    """
+    import yaml
+    if isinstance(value, str | bool | int | float | None):
+        return value
+    try:
+        return parse_spec(dump_spec(value), flag, string_keys=True).data
+    except yaml.YAMLError as e:
+        raise UsageError(f"{flag}: YAML cannot hold this value "
+                         f"({str(e).splitlines()[0]})") from None
+    except SpecError as e:
+        raise UsageError(f"{flag}: {e.issues[0].message}") from None
 
 
 def _at_flag(issue: SpecIssue, flags: dict[str, str]) -> SpecIssue:

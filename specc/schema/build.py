@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from specc.compiler.estimators import ESTIMATORS, estimator_schema, features_schema
 from specc.compiler.optimizers import OPTIMIZERS, optimizer_schema
-from specc.compiler.registry import LayerDef, bare_layers, bare_name_pattern, layers
+from specc.compiler.registry import MAX_SEED, LayerDef, bare_layers, bare_name_pattern, layers
 from specc.data.backbones import ARCHITECTURE, MASKING_DEFAULTS, PRESETS
 from specc.schema.keras_docs import arg_docs, class_summary, doc_versions, without_default
 
@@ -27,6 +27,14 @@ LAYER_REF = "#/definitions/layer"
 POS_INT = {"type": "integer", "minimum": 1}
 FRACTION = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
 CONDITIONALS = ("if", "then", "else", "allOf", "anyOf", "oneOf")
+MAX_NAME = 100
+"""Longest run or vocabulary name: it becomes part of a file name (``runs/<name>-<UTC
+time>``), and file systems refuse names over 255 bytes."""
+NAME = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$", "maxLength": MAX_NAME}
+"""A name that is safe as (part of) a file name: ASCII letters, digits, ``_ . -``."""
+MIN_NUM_WORDS = 3
+"""Smallest tokenizer vocabulary: ids 0 (padding) and 1 (OOV) are reserved, and the lookup
+table of the words needs at least one (TensorFlow refuses an empty one)."""
 
 
 def described(schema: dict, text: str | None) -> dict:
@@ -157,8 +165,9 @@ def _data_schema() -> dict:
 def _keras_tokenizer_schema() -> dict:
     return documented({
         "properties": {
-            "num_words": {"type": "integer", "minimum": 2, "default": 10000,
-                          "description": "Vocabulary size incl. padding (0) and OOV (1)."},
+            "num_words": {"type": "integer", "minimum": MIN_NUM_WORDS, "default": 10000,
+                          "description": "Vocabulary size incl. padding (0) and OOV (1), so "
+                                         f"at least {MIN_NUM_WORDS}."},
             "oov_token": {"type": ["string", "null"], "default": "<OOV>",
                           "description": "Token (id 1) that replaces words outside the "
                                          "vocabulary; null: drop them, as the classic Keras "
@@ -189,7 +198,7 @@ def _wordpiece_schema() -> dict:
             "lowercase": {"type": "boolean", "default": False,
                           "description": "Lowercase texts before learning and applying the "
                                          "vocabulary."},
-            "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+            "name": {**NAME,
                      "description": "Store the learnt vocabulary under this name (in "
                                     "$SPECC_CACHE_DIR/vocabularies); without vocabulary_size: "
                                     "reuse the stored one."},
@@ -377,7 +386,7 @@ def _train_schema() -> dict:
             "epochs": {**POS_INT, "default": 10,
                        "description": "Passes over the training split (model.fit's epochs); "
                                       "early_stopping may end training sooner."},
-            "seed": {"type": "integer", "minimum": 0, "default": 42,
+            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED, "default": 42,
                      "description": "Seed of everything random: weights, shuffling, dropout, "
                                     "the validation split (keras.utils.set_random_seed; "
                                     "random_state of scikit-learn estimators)."},
@@ -482,8 +491,10 @@ def build_schema() -> dict:
         "type": "object",
         "definitions": {"layer": layer_item_schema()},
         "properties": {
-            "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-                     "description": "Run name; used in the run folder's name."},
+            "name": {**NAME, "description": "Run name; used in the run folder's name "
+                                             "(runs/<name>-<UTC time>), so letters, digits, "
+                                             "'_', '.' and '-' only, at most "
+                                             f"{MAX_NAME} characters."},
             "description": {"type": "string",
                             "description": "Free text about the run, kept with its results."},
             "task": {"type": "string", "enum": ["binary", "multiclass", "regression", "masked_lm"],
