@@ -12,14 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from specc import __version__
-from specc.errors import SpeccError, SpecError, UsageError
+from specc.errors import SpeccError, SpecError, UsageError, one_line
 
 ENVIRONMENT = {
     "SPECC_DATA_DIR": "folder of the named datasets (default ~/.cache/specc/datasets)",
     "SPECC_CACHE_DIR": "preprocessing cache and named vocabularies (default ~/.cache/specc)",
     "KERAS_BACKEND": "Keras backend (default tensorflow)",
+    "SPECC_TRACEBACK": "1: show the traceback of an internal error (a bug in specc)",
 }
 """Environment variables specc reads, shown by ``--help``."""
 
@@ -55,13 +57,17 @@ def _epilog(command: str) -> str:
 
 
 def _overrides_parent() -> argparse.ArgumentParser:
-    """The ``--set PATH=VALUE`` option shared by the commands that read a spec."""
+    """The ``--set PATH=VALUE`` and ``--allow-large`` options shared by the commands that
+    read a spec."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                         dest="overrides",
                         help="change one value of the spec before it is validated, e.g. "
                              "--set train.epochs=5 --set model.layers[1].LSTM.units=128 "
                              "(VALUE is YAML: 5, 1e-3, true, [3, 5], {l2: 0.01}); repeatable")
+    parent.add_argument("--allow-large", action="store_true",
+                        help="accept a model larger than this machine's memory (by specc's "
+                             "estimate of its parameters and activations)")
     return parent
 
 
@@ -231,7 +237,7 @@ def _load(args, path: str, require: tuple[str, ...] = (), show_warnings: bool = 
         SpecError: an error, or a warning under ``require``.
     """
     from specc.loader.validate import load_spec
-    spec = load_spec(path, overrides=_overrides(args))
+    spec = load_spec(path, overrides=_overrides(args), allow_large=args.allow_large)
     if require:
         _require(spec, require)
     if show_warnings:
@@ -262,7 +268,8 @@ def cmd_validate(args) -> int:
     results, status = [], 0
     for f in args.files:
         try:
-            spec = load_spec(f, overrides=overrides, strict=args.strict)
+            spec = load_spec(f, overrides=overrides, strict=args.strict,
+                             allow_large=args.allow_large)
             issues = [i.as_dict() for i in spec.warnings]
             results.append({"file": f, "valid": True, "issues": issues})
             if args.format == "text":
@@ -292,8 +299,6 @@ def cmd_schema(args) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    from pathlib import Path
-
     from specc.core.files import write_text
     write_text(Path(args.out), text)
     print(f"wrote {args.out}", file=sys.stderr)
@@ -318,10 +323,8 @@ def cmd_build(args) -> int:
     if args.save:
         if not args.save.endswith(".keras"):
             raise UsageError(f"--save {args.save}: the file name must end in .keras")
-        try:
-            model.save(args.save)
-        except OSError as e:
-            raise UsageError(f"--save {args.save}: {e.strerror or e}") from None
+        from specc.core.files import save_model
+        save_model(model, Path(args.save))
         print(f"saved {args.save}")
     return 0
 
@@ -429,8 +432,6 @@ def _write_rows(rows: list[dict], output: str | None, suffix: str) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    from pathlib import Path
-
     from specc.core.files import write_text
     write_text(Path(output), text)
     print(f"wrote {len(rows)} predictions to {output}", file=sys.stderr)
@@ -490,8 +491,17 @@ def cmd_serve(args) -> int:
 
 def cmd_report(args) -> int:
     """Re-render the plots, ``report.md`` and ``report.html`` of a finished run folder."""
+    from specc.core.files import check_own_files
+    from specc.core.lock import locked
     from specc.reports.render import render_run
-    for path in render_run(args.run):
+    if not Path(args.run).is_dir():
+        raise UsageError(f"{args.run}: not a run folder (no such directory)")
+    with locked(args.run):  # not while a run writes it
+        check_own_files(args.run)
+        rendered = render_run(args.run)
+    for warning in rendered.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for path in rendered.paths:
         print(path)
     return 0
 
@@ -541,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         print(str(e), file=sys.stderr)
         return e.exit_code
     except SpeccError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {one_line(str(e))}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -549,10 +559,32 @@ def main(argv: list[str] | None = None) -> int:
     except ModuleNotFoundError as e:
         package = (e.name or "").split(".")[0]
         if package not in TRAIN_MODULES:
-            raise
+            return _internal_error(args.command, e)
         print(f"error: specc {args.command} needs the training dependencies ({package} is not "
               f"installed): pip install \"specc[train]\"", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(f"error: specc {args.command} ran out of memory; use smaller sizes in the spec "
+              "(batch_size, max_len, units) or a machine with more memory", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 - a bug in specc: one line, not a traceback
+        return _internal_error(args.command, e)
+
+
+INTERNAL_ERROR = 70
+"""Exit status of an exception that is not a SpeccError: a bug in specc (``EX_SOFTWARE``)."""
+
+
+def _internal_error(command: str, error: Exception) -> int:
+    """Report an exception that is not a :class:`SpeccError` (a bug in specc) as one line;
+    with ``SPECC_TRACEBACK=1`` in the environment it is raised again, with its traceback."""
+    import os
+    if os.environ.get("SPECC_TRACEBACK") == "1":
+        raise error
+    print(f"error: internal error in specc {command} ({type(error).__name__}: "
+          f"{one_line(str(error))[:300]}); this is a bug in specc: please report it with the "
+          "command, and SPECC_TRACEBACK=1 shows where it happened", file=sys.stderr)
+    return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

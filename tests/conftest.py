@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# An exception that is not a SpeccError is a bug: in the tests, show where it happened
+# (the CLI otherwise reports it as one line, exit status 70).
+os.environ.setdefault("SPECC_TRACEBACK", "1")
 SPECS = ROOT / "specs"
 
 
