@@ -389,3 +389,43 @@ def test_an_internal_error_is_one_line_with_a_way_to_see_more(monkeypatch, capsy
     monkeypatch.setenv("SPECC_TRACEBACK", "1")
     with pytest.raises(ZeroDivisionError):
         main(["report", "anywhere"])
+
+
+# --- settings that pass validation and fail only on the data -----------------------------
+
+TFIDF = """\
+name: tfidf-limits
+task: binary
+data: {train: train.csv, test: test.csv}
+model:
+  features: {tfidf: {%s}}
+  estimator: {LogisticRegression: {}}
+"""
+
+
+@pytest.mark.parametrize("options, finishes", [("min_df: 50", False),
+                                               ("ngram_range: [3, 3], min_df: 2", False),
+                                               ("max_features: 1", True)])
+def test_tfidf_settings_that_keep_no_term_are_one_data_error(tmp_path, capsys, options,
+                                                             finishes):
+    rows = ["text,label"] + [f"{('good fine', 'bad awful')[i % 2]} w{i},{i % 2}"
+                             for i in range(60)]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "test.csv").write_text("\n".join(rows[:21]) + "\n")
+    (tmp_path / "spec.yaml").write_text(TFIDF % options)
+    code = main(["train", str(tmp_path / "spec.yaml"), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    if finishes:  # one feature: the representations are shown as they are, not reduced
+        assert code == 0 and (tmp_path / "run" / "metrics.json").is_file(), err
+        return
+    assert code == 1
+    line = one_error_line(err)
+    assert "tf-idf keeps no term of the 48 training texts" in line
+    assert line in "error: " + (tmp_path / "run" / "error.txt").read_text().strip()
+
+
+def test_a_generated_series_too_long_to_hold_is_refused(write_spec, capsys):
+    spec = write_spec("name: s\ntask: regression\ndata: {dataset: sine, options: "
+                      "{steps: 1000000000000}}\nmodel: {layers: [{SimpleRNN: {units: 4}}]}\n")
+    assert main(["validate", str(spec)]) == 1
+    assert "option steps must be from 2 to 10,000,000" in capsys.readouterr().err

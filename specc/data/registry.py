@@ -70,9 +70,17 @@ def _check_sst2(options: dict) -> None:
                         f"{', '.join(sst2.TRAIN_CHOICES)}, got {options['train']!r}")
 
 
+SINE_MAX_STEPS = 10_000_000
+"""Longest generated sine series (its windows take ``steps x window x 4`` bytes)."""
+
+
 def _check_sine(options: dict) -> None:
-    if options["steps"] < 2:
-        raise DataError(f"dataset 'sine': option steps must be at least 2, got {options['steps']}")
+    if not 2 <= options["steps"] <= SINE_MAX_STEPS:
+        raise DataError(f"dataset 'sine': option steps must be from 2 to {SINE_MAX_STEPS:,}, "
+                        f"got {options['steps']}")
+    if not 0 <= options["seed"] < 2**32:
+        raise DataError(f"dataset 'sine': option seed must be from 0 to 2**32-1, got "
+                        f"{options['seed']}")
     if options["period"] <= 0:
         raise DataError(f"dataset 'sine': option period must be positive, got {options['period']}")
     if options["noise"] < 0:

@@ -23,6 +23,7 @@ from sklearn import metrics as skm
 from specc.compiler.estimators import ESTIMATORS, estimator_entry
 from specc.compiler.kinds import MODEL_KINDS
 from specc.core.cache import cache_dir
+from specc.errors import DataError
 from specc.preprocessing.tfidf import fit_transform_texts, transform_texts
 from specc.reports.metrics import classification_metrics, regression_metrics
 from specc.runtime.fitted import Fitted
@@ -85,8 +86,8 @@ def fit_estimator(spec, prep: Prepared, folder: Path, *, log=print, **_) -> Fitt
     features, est = pipeline.named_steps["features"], pipeline.named_steps["estimator"]
     how = ESTIMATORS[estimator_entry(spec.resolved["model"])[0]].scores
     t1 = time.perf_counter()
-    x_train = fit_transform_texts(features, prep.x_train, prep.y_train)  # as Pipeline.fit,
-    est.fit(x_train, prep.y_train)                                       # keeping x_train
+    x_train = _fit_features(features, prep)  # as Pipeline.fit, keeping x_train
+    est.fit(x_train, prep.y_train)
     train_seconds = time.perf_counter() - t1
     names = prep.class_names
     history, _, _ = _metrics(how, est, x_train, prep.y_train, names)
@@ -116,6 +117,29 @@ def fit_estimator(spec, prep: Prepared, folder: Path, *, log=print, **_) -> Fitt
                   represent=representer(x_test, spec.resolved["train"]["seed"]))
 
 
+_NO_TERMS = ("After pruning, no terms remain", "max_df corresponds to < documents than min_df")
+"""scikit-learn's ``ValueError`` messages when tf-idf's document-frequency limits keep no
+term of the training texts (``CountVectorizer._limit_features``)."""
+
+
+def _fit_features(features, prep: Prepared):
+    """``fit_transform`` of the pipeline's features on the training texts.
+
+    Raises:
+        DataError: the tf-idf settings keep no term of these texts (``min_df`` above the
+            number of texts, or every term pruned).
+    """
+    try:
+        return fit_transform_texts(features, prep.x_train, prep.y_train)
+    except ValueError as e:
+        if not str(e).startswith(_NO_TERMS):
+            raise
+        settings = {k: v for k, v in features.get_params().items()
+                    if k in ("min_df", "max_df", "max_features", "ngram_range")}
+        raise DataError(f"tf-idf keeps no term of the {len(prep.y_train)} training texts "
+                        f"with {settings}: lower min_df or raise max_df") from None
+
+
 def representer(x_test, seed: int):
     """``represent(idx)`` for :class:`~specc.runtime.fitted.Fitted`: the features the
     estimator read for test rows ``idx`` (``x_test``, computed once for scoring): frozen
@@ -127,8 +151,10 @@ def representer(x_test, seed: int):
         features = x_test[idx]
         if not hasattr(features, "toarray"):
             return np.asarray(features), f"frozen backbone features, {features.shape[1]} values"
+        if features.shape[1] <= 50 or features.shape[0] < 3:  # narrow: shown as they are
+            return features.toarray(), f"tf-idf vectors, {features.shape[1]} values"
         from sklearn.decomposition import TruncatedSVD
-        k = max(1, min(50, features.shape[1] - 1, features.shape[0] - 1))
+        k = min(50, features.shape[1] - 1, features.shape[0] - 1)
         used = np.flatnonzero(features.getnnz(axis=0))
         if len(used) > k:
             reduced = TruncatedSVD(n_components=k, algorithm="arpack",

@@ -37,7 +37,8 @@ from specc.runtime.rundir import (
 )
 
 RUN_FILE = "run.json"
-"""Written when a run starts: the spec file's absolute path and the training fraction."""
+"""Written when a run starts: the spec file's absolute path, the ``--set`` overrides,
+``--allow-large`` and the training fraction (what ``--resume`` needs to load it again)."""
 
 
 def write_history(folder: Path, history: dict[str, list[float]]) -> None:
@@ -87,6 +88,7 @@ def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None) 
     if not resume:
         write_text(folder / RUN_FILE, json.dumps({"spec_file": str(Path(spec.path).resolve()),
                                                   "overrides": _overrides(spec),
+                                                  "allow_large": spec.allow_large,
                                                   "train_fraction": train_fraction}) + "\n")
     (folder / "error.txt").unlink(missing_ok=True)
     write_text(folder / "spec.yaml", dump_spec(spec.to_dict(absolute_paths=True)))
@@ -110,7 +112,7 @@ def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None) 
         error = interrupted(folder, 0)
         _note_failure(folder, error)
         raise error from None
-    except RunError as e:
+    except SpeccError as e:  # the folder says why it has no metrics.json
         _note_failure(folder, e)
         raise
     if spec.model_kind.keras:  # a scikit-learn fit writes no checkpoints (nor imports Keras)
@@ -263,12 +265,14 @@ def _started_run(folder: Path) -> tuple[dict, object, dict]:
             field); the spec file changed or is gone.
     """
     from specc.loader.validate import load_spec
-    from specc.reports.runfolder_schema import read_run_json, read_spec_yaml
+    from specc.reports.runfolder_resume import read_run_json
+    from specc.reports.runfolder_schema import read_spec_yaml
     if not os.path.lexists(folder / RUN_FILE):
         raise UsageError(f"{folder}: not a specc run folder (no {RUN_FILE})")
     started = read_run_json(folder)
     saved = read_spec_yaml(folder).data
-    spec = load_spec(started["spec_file"], overrides=started.get("overrides") or {})
+    spec = load_spec(started["spec_file"], overrides=started.get("overrides") or {},
+                     allow_large=started.get("allow_large", False))
 
     def without_epochs(d) -> object:
         train = d.get("train") if isinstance(d, dict) else None
