@@ -494,8 +494,8 @@ def cmd_report(args) -> int:
     from specc.core.files import check_own_files
     from specc.core.lock import locked
     from specc.reports.render import render_run
-    if not Path(args.run).is_dir():
-        raise UsageError(f"{args.run}: not a run folder (no such directory)")
+    from specc.reports.runfiles import read_metrics
+    read_metrics(args.run)  # a finished run folder, before its lock file is written
     with locked(args.run):  # not while a run writes it
         check_own_files(args.run)
         rendered = render_run(args.run)

@@ -429,3 +429,19 @@ def test_a_generated_series_too_long_to_hold_is_refused(write_spec, capsys):
                       "{steps: 1000000000000}}\nmodel: {layers: [{SimpleRNN: {units: 4}}]}\n")
     assert main(["validate", str(spec)]) == 1
     assert "option steps must be from 2 to 10,000,000" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [["report"], ["train", "--resume"]])
+def test_a_folder_that_is_not_a_run_gets_no_lock_file(tmp_path, capsys, args):
+    (tmp_path / "notes.txt").write_text("not a run")
+    assert main([*args, str(tmp_path)]) == 2
+    assert "not a" in one_error_line(capsys.readouterr().err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_an_unwritable_export_is_one_line(topic_run, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    assert main(["export", str(topic_run[0]), "--format", "saved_model", "--out",
+                 str(blocker / "model")]) == 1
+    assert f"cannot write {blocker}" in one_error_line(capsys.readouterr().err)

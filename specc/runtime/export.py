@@ -22,15 +22,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from specc.core.files import write_text
-from specc.errors import RunError, UsageError
+from specc.core.files import save_folder, write_error, write_text
+from specc.errors import UsageError
 
 FORMATS = ("keras", "saved_model")
 
@@ -67,7 +64,7 @@ def export_run(run, fmt: str = "keras", out: str | Path | None = None) -> Path:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise RunError(f"cannot create {out.parent}: {e.strerror or e}") from None
+        raise write_error(out.parent, e) from None
     if not run.spec.model_kind.keras:
         return _export_pipeline(run, predictor, out)
     if fmt == "keras":
@@ -144,14 +141,7 @@ def _export_saved_model(run, predictor, out: Path) -> Path:
 
     archive.add_endpoint("serving_default", serve,
                          input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    try:
-        archive.write_out(str(tmp / "model"), verbose=False)
-        os.replace(tmp / "model", out)
-    except (OSError, ValueError) as e:
-        raise RunError(f"cannot write the SavedModel {out}: {e}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    save_folder(out, lambda folder: archive.write_out(str(folder), verbose=False))
     return out
 
 
