@@ -23,9 +23,8 @@ from specc.core.yaml_source import SpecSource
 from specc.errors import UsageError
 from specc.loader.spec import Spec
 from specc.loader.validate import load_spec
+from specc.reports.runfolder_layout import HISTORY, METRICS
 from specc.reports.runfolder_schema import (
-    HISTORY,
-    METRICS,
     read_history,
     read_metrics,
     read_spec_yaml,

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from specc.data import checksums, files, load_dataset
+from specc.data import checksums, datafile, files, load_dataset
 from specc.errors import DataError
 
 GOOD = "text,label\ngood one,x\nbad one,y\n"
@@ -219,7 +219,7 @@ def test_long_or_multiline_label_keeps_the_message_short_and_on_one_line(tmp_pat
 
 
 def test_field_and_row_size_limits(tmp_path, monkeypatch):
-    monkeypatch.setattr(files, "MAX_FIELD_CHARS", 1000)
+    monkeypatch.setattr(datafile, "MAX_FIELD_CHARS", 1000)
     write(tmp_path, "field.csv", 'text,label\na,x\n"' + "w" * 1001 + '",y\n')
     with pytest.raises(DataError, match=r"field\.csv: line 3: a field is longer than 1,000 "
                                         r"characters, the limit for one field"):

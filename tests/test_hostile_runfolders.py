@@ -25,7 +25,8 @@ from specc.cli import main
 from specc.core.lock import LOCK_FILE
 from specc.errors import SpeccError, UsageError
 from specc.reports import runfiles
-from specc.reports import runfolder_schema as rf
+from specc.reports import runfolder_resume as resume
+from specc.reports.runfolder_jsonschemas import SCHEMA_VERSION, schemas
 
 # ---------------------------------------------------------------- watching file access
 
@@ -355,14 +356,14 @@ def test_good_folder_reads_back(good):
     assert len(record.predictions["y_true"]) == 60 == len(record.representations["index"])
     assert record.examples[0]["predicted"] == "sport" and record.resolved["task"] == "multiclass"
     assert {"loss", "val_loss"} <= set(record.history)
-    assert rf.read_run_json(good)["train_fraction"] == 1.0
+    assert resume.read_run_json(good)["train_fraction"] == 1.0
 
 
 def test_schemas_are_draft7_and_versioned():
     from jsonschema import Draft7Validator
-    for file, schema in rf.schemas().items():
+    for file, schema in schemas().items():
         Draft7Validator.check_schema(schema)
-        assert schema["$id"] == f"urn:specc:run-folder:v{rf.SCHEMA_VERSION}:" + (
+        assert schema["$id"] == f"urn:specc:run-folder:v{SCHEMA_VERSION}:" + (
             f"checkpoint/{file}" if file == "state.json" else file)
 
 
@@ -420,12 +421,12 @@ LIKE = [np.zeros((3, 2), "float32"), np.zeros(2, "float32")]
 
 
 def test_checkpoint_state_reads_back(unfinished, tmp_path):
-    state = rf.read_checkpoint_state(unfinished)
+    state = resume.read_checkpoint_state(unfinished)
     assert state["epoch"] == 2 and state["early_stopping"]["weights"] == "es-best-2.npz"
-    assert rf.read_checkpoint_state(tmp_path) is None  # no epoch finished
-    best = rf.read_es_best(unfinished, "es-best-2.npz", LIKE)
+    assert resume.read_checkpoint_state(tmp_path) is None  # no epoch finished
+    best = resume.read_es_best(unfinished, "es-best-2.npz", LIKE)
     assert [w.shape for w in best] == [(3, 2), (2,)]
-    assert rf.read_es_best(unfinished, "es-best-1.npz") is None
+    assert resume.read_es_best(unfinished, "es-best-1.npz") is None
 
 
 def edit_state(change):
@@ -504,11 +505,11 @@ def test_damaged_resume_file_is_one_line(unfinished, outside, name, file, damage
     before = snapshot(unfinished)
     with Watch() as watch, pytest.raises(SpeccError) as caught:
         if file == "run.json":
-            rf.read_run_json(unfinished)
+            resume.read_run_json(unfinished)
         elif name.startswith("es-best") and file != STATE and name != "es-best-missing":
-            rf.read_es_best(unfinished, "es-best-2.npz", LIKE)
+            resume.read_es_best(unfinished, "es-best-2.npz", LIKE)
         else:
-            rf.read_checkpoint_state(unfinished)
+            resume.read_checkpoint_state(unfinished)
     watch.check(outside)
     message = str(caught.value)
     assert type(caught.value) is UsageError and "\n" not in message

@@ -12,6 +12,7 @@ import stat
 import tempfile
 from pathlib import Path
 
+from specc.core.bounded import Reader
 from specc.errors import RunError, UsageError
 
 
@@ -149,21 +150,15 @@ def weights_bytes(model) -> int:
 def check_regular_file(path: Path, max_bytes: int, what: str = "run file") -> Path:
     """``path`` if it is a regular file (not a link, device or folder) of at most
     ``max_bytes`` bytes; files of a run folder are read only after this check, so a
-    planted link to ``/dev/zero`` or outside the folder is never followed.
+    planted link to ``/dev/zero`` or outside the folder is never followed (nothing is
+    opened: :meth:`specc.core.bounded.Reader.check`).
 
     Raises:
-        UsageError: missing, not a regular file, or too large (naming the file).
+        UsageError: missing (``<path>: <what> missing``), not a regular file (naming what
+            it is), too large, or a path that cannot be looked at (naming the file).
     """
     path = Path(path)
-    try:
-        info = os.lstat(path)
-    except OSError:
-        raise UsageError(f"{path}: {what} missing") from None
-    if not stat.S_ISREG(info.st_mode):
-        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
-        raise UsageError(f"{path}: {what} is {kind}; refused")
-    if info.st_size > max_bytes:
-        raise UsageError(f"{path}: {what} is {info.st_size} bytes (limit {max_bytes}); refused")
+    Reader(UsageError, what).check(path, max_bytes)
     return path
 
 

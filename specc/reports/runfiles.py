@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from specc.errors import UsageError
-from specc.reports.runfolder_schema import (
+from specc.reports.runfolder_layout import (
     EXAMPLES,
     HISTORY,
     MAX_SPEC_BYTES,
@@ -33,8 +33,10 @@ from specc.reports.runfolder_schema import (
     SPEC_RESOLVED,
     SPEC_SOURCE,
     SUMMARY,
+)
+from specc.reports.runfolder_read import present
+from specc.reports.runfolder_schema import (
     check_metrics,
-    present,
     read_examples,
     read_history,
     read_metrics,

@@ -117,13 +117,13 @@ def _number(value):
 
 def load_state(folder: Path) -> dict | None:
     """The last saved ``state.json`` of a run folder, validated
-    (:func:`specc.reports.runfolder_schema.read_checkpoint_state`: the weights it names
+    (:func:`specc.reports.runfolder_resume.read_checkpoint_state`: the weights it names
     are plain files inside ``checkpoint/``), or None when no epoch finished.
 
     Raises:
         UsageError: the state or a file it names is damaged, missing or refused.
     """
-    from specc.reports.runfolder_schema import read_checkpoint_state
+    from specc.reports.runfolder_resume import read_checkpoint_state
     return read_checkpoint_state(folder)
 
 
@@ -160,7 +160,7 @@ class ResumeTrackers(keras.callbacks.Callback):
             es.best = self.saved["best"]
         name = self.saved.get("weights")
         if es.restore_best_weights and name is not None:
-            from specc.reports.runfolder_schema import read_es_best
+            from specc.reports.runfolder_resume import read_es_best
             weights = read_es_best(self.folder, name, self.model.get_weights())
             if weights is not None:
                 es.best_weights = weights

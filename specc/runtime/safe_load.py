@@ -98,7 +98,7 @@ def keras_config(path: Path) -> dict:
             :data:`MAX_MODEL_BYTES`, an oversized or unreadable config, or a class that
             could run code on load (named in the message).
     """
-    from specc.reports.runfolder_schema import open_run_file
+    from specc.reports.runfolder_read import open_run_file
     try:
         with open_run_file(path, MAX_MODEL_BYTES, "model file") as f, \
                 zipfile.ZipFile(f) as archive:
@@ -169,13 +169,13 @@ def load_keras_model(path: Path):
 def load_weights(model, path: Path) -> None:
     """``model.load_weights(path)`` for a checkpoint's ``.weights.h5`` file (model and
     optimizer variables), after checking it is a regular HDF5 file in size limits
-    (:func:`specc.reports.runfolder_schema.check_hdf5`).
+    (:func:`specc.reports.runfolder_resume.check_hdf5`).
 
     Raises:
         UsageError: a missing, refused, truncated or random file, or weights that do not
             fit ``model`` (one line naming the file).
     """
-    from specc.reports.runfolder_schema import check_hdf5
+    from specc.reports.runfolder_resume import check_hdf5
     check_hdf5(path, MAX_MODEL_BYTES)
     try:
         model.load_weights(path)
@@ -205,7 +205,7 @@ def load_pipeline(path: Path):
     """
     import skops.io as sio
 
-    from specc.reports.runfolder_schema import read_bytes
+    from specc.reports.runfolder_read import read_bytes
     data = read_bytes(path, MAX_MODEL_BYTES, "model file")
     try:
         untrusted = [t for t in sio.get_untrusted_types(data=data)

@@ -238,6 +238,8 @@ def resume_run(folder: str | Path, log=print) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a specc run folder (no such directory)")
+    if not os.path.lexists(folder / RUN_FILE):  # checked before the lock file is written
+        raise UsageError(f"{folder}: not a specc run folder (no {RUN_FILE})")
     with locked(folder):
         check_own_files(folder)
         remove_temporaries(folder)
@@ -261,14 +263,12 @@ def _started_run(folder: Path) -> tuple[dict, object, dict]:
     unfinished run folder, each run file validated (:mod:`specc.reports.runfolder_schema`).
 
     Raises:
-        UsageError: not a specc run folder; a run file is damaged (naming it and the
-            field); the spec file changed or is gone.
+        UsageError: a run file is damaged (naming it and the field); the spec file
+            changed or is gone.
     """
     from specc.loader.validate import load_spec
     from specc.reports.runfolder_resume import read_run_json
     from specc.reports.runfolder_schema import read_spec_yaml
-    if not os.path.lexists(folder / RUN_FILE):
-        raise UsageError(f"{folder}: not a specc run folder (no {RUN_FILE})")
     started = read_run_json(folder)
     saved = read_spec_yaml(folder).data
     spec = load_spec(started["spec_file"], overrides=started.get("overrides") or {},
