@@ -116,6 +116,7 @@ def _schemas() -> dict[str, dict]:
         "required": ["spec_file", "train_fraction"],
         "properties": {"spec_file": {"type": "string", "minLength": 1},
                        "overrides": {"type": "object"},
+                       "allow_large": {"type": "boolean"},
                        "train_fraction": {"type": "number", "exclusiveMinimum": 0,
                                           "maximum": 1}},
     })

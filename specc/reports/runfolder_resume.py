@@ -29,7 +29,8 @@ from specc.reports.runfolder_read import array_field, open_run_file, present, re
 
 def read_run_json(folder: str | Path) -> dict:
     """``run.json`` of an unfinished run: ``spec_file`` (a non-empty string), ``overrides``
-    (an object; absent in runs started before ``--set`` existed), ``train_fraction`` (a
+    (an object; absent in runs started before ``--set`` existed), ``allow_large`` (a
+    boolean, optional), ``train_fraction`` (a
     number in ``(0, 1]``).
 
     Raises:
