@@ -300,13 +300,17 @@ def test_a_second_process_on_a_busy_run_folder_exits_2_naming_the_pid(data, tmp_
         while not (run / "checkpoint" / "state.json").is_file():
             assert first.poll() is None and time.monotonic() < deadline, first.communicate()
             time.sleep(0.1)
-        for args in (["train", str(slow), "--out", str(run)], ["train", "--resume", str(run)],
-                     ["report", str(run)]):
+        for args, says in ((["train", str(slow), "--out", str(run)], "in use"),
+                           (["train", "--resume", str(run)], "in use"),
+                           (["report", str(run)], "not a finished run")):
             second = subprocess.run([sys.executable, "-m", "specc", *args],
                                     capture_output=True, text=True, timeout=120)
             assert second.returncode == 2, second.stderr
             line = one_error_line(second.stderr)
-            assert f"in use by another specc process (pid {first.pid})" in line
+            if says == "in use":
+                assert f"in use by another specc process (pid {first.pid})" in line
+            else:
+                assert says in line
         assert first.poll() is None  # the first run goes on, undisturbed
     finally:
         first.kill()
@@ -445,3 +449,18 @@ def test_an_unwritable_export_is_one_line(topic_run, tmp_path, capsys):
     assert main(["export", str(topic_run[0]), "--format", "saved_model", "--out",
                  str(blocker / "model")]) == 1
     assert f"cannot write {blocker}" in one_error_line(capsys.readouterr().err)
+
+
+def test_token_ids_that_cannot_fit_in_memory_are_refused_before_padding(tmp_path, capsys):
+    from specc.loader.memory import machine_memory
+    make_csv(tmp_path, n_per_class=24)
+    max_len = machine_memory() // (4 * 100) + 1  # 108 texts: over this machine's memory
+    (tmp_path / "spec.yaml").write_text(DEAD.replace("max_len: 12", f"max_len: {max_len}")
+                                        .replace("    - Dense: {units: 8, activation: relu,"
+                                                 " kernel_initializer: zeros}\n", ""))
+    # validate's estimate of the model (one batch: about 0.64 of the memory) lets it pass;
+    # the 108 texts' padded ids (1.08 of it) are refused before they are allocated
+    code = main(["train", str(tmp_path / "spec.yaml"), "--out", str(tmp_path / "run")])
+    assert code == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "the token ids of 108 texts padded to max_len" in line and "this machine has" in line

@@ -18,6 +18,7 @@ import numpy as np
 from specc.compiler.tasks import get_task
 from specc.data import SeriesDataset, TextDataset, subsample, validation_split
 from specc.data.splits import nested_subset
+from specc.errors import RunError
 from specc.preprocessing.text import TextEncoder
 
 
@@ -83,13 +84,17 @@ def take(x, idx):
 
 
 def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".",
-            train_fraction: float = 1.0) -> Prepared:
+            train_fraction: float = 1.0, allow_large: bool = False) -> Prepared:
     """Split and encode ``dataset`` as the resolved ``spec`` says (see module docstring).
 
     ``base_dir`` is where relative backbone preset paths resolve. ``train_fraction`` < 1
     keeps that share of the training part (after the validation split, so validation and
     test stay the same; stratified and nested, see
     :func:`specc.data.splits.nested_subset`) — one point of a learning curve.
+
+    Raises:
+        RunError: the padded token ids cannot fit in this machine's memory
+            (:func:`check_ids_memory`; not with ``allow_large``).
     """
     data, seed = spec["data"], spec["train"]["seed"]
     classify = get_task(spec["task"]).classification
@@ -125,12 +130,33 @@ def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".",
     encoder = make_encoder(spec, base_dir) if isinstance(dataset, TextDataset) else None
     cache_hit = None
     if encoder is not None:
+        if not allow_large:
+            check_ids_memory(len(x) + len(x_val) + len(x_test), encoder.max_len,
+                             len(BERT_INPUTS) if hasattr(encoder, "tokenizer") else 1)
         (x, x_val, x_test), cache_hit = encode_splits(
             encoder, (x, x_val, x_test), spec["preprocessing"].get("cache", True))
     grouped_by = dataset.group_name if groups is not None and data["validation"] == "split" else ""
     return Prepared(_array(x), np.asarray(y), _array(x_val), np.asarray(y_val),
                     _array(x_test), np.asarray(y_test), names, encoder, texts_test,
                     grouped_by, train_fraction, cache_hit)
+
+
+def check_ids_memory(n_texts: int, max_len: int, arrays: int = 1) -> None:
+    """Refuse to pad ``n_texts`` texts to ``max_len`` token ids (int32, ``arrays`` arrays
+    per text: 3 for BERT's token ids, segment ids and padding mask) when those arrays
+    alone would exceed this machine's total memory (the spec's check at validation,
+    :mod:`specc.loader.memory`, cannot count the texts of a data file).
+
+    Raises:
+        RunError: naming the bytes needed and the machine's memory.
+    """
+    from specc.loader.memory import format_bytes, machine_memory
+    total, needed = machine_memory(), 4 * arrays * n_texts * max_len
+    if total is not None and needed > total:
+        raise RunError(f"the token ids of {n_texts:,} texts padded to max_len {max_len:,} "
+                       f"need about {format_bytes(needed)}; this machine has "
+                       f"{format_bytes(total)} (lower preprocessing.sequence.max_len, or "
+                       "--allow-large to try anyway)")
 
 
 SPLITS = ("train", "validation", "test")

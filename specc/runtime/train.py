@@ -78,7 +78,7 @@ def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None) 
     t0 = time.perf_counter()
     try:
         dataset = read_dataset(spec)
-        prep = prepare(resolved, dataset, spec.base_dir, train_fraction)
+        prep = prepare(resolved, dataset, spec.base_dir, train_fraction, spec.allow_large)
     except SpeccError:
         if not resume:
             shutil.rmtree(folder, ignore_errors=True)  # nothing was written yet: no trace
