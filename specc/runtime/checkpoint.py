@@ -27,9 +27,9 @@ from pathlib import Path
 import keras
 
 from specc.core.files import save_weights, write_error, write_text
+from specc.reports.runfolder_layout import CHECKPOINT_DIR as DIR
+from specc.reports.runfolder_layout import CHECKPOINT_STATE as STATE
 
-DIR = "checkpoint"
-STATE = "state.json"
 ES_BEST = "es-best-{epoch}.npz"
 """Early stopping's best weights, saved at the end of epoch ``epoch``."""
 
@@ -82,7 +82,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
                  "train_seconds": self.seconds_before + time.perf_counter() - self._t0}
         es = _tracker(self.others, keras.callbacks.EarlyStopping)
         if es is not None:
-            best = self._previous_es_best()
+            best = self._es_best  # the last committed state's, kept when no improvement
             if es.wait == 0 and es.restore_best_weights:
                 from specc.runtime.artifacts import write_npz
                 best = ES_BEST.format(epoch=self.epochs_done)
@@ -99,11 +99,6 @@ class EpochCheckpoint(keras.callbacks.Callback):
         for old in [*self.dir.glob("epoch-*.weights.h5"), *self.dir.glob("es-best*.npz")]:
             if old.name not in keep:
                 old.unlink(missing_ok=True)
-
-    def _previous_es_best(self) -> str | None:
-        """The early-stopping weights file the last committed state names (kept when
-        this epoch did not improve)."""
-        return self._es_best
 
 
 def _number(value):

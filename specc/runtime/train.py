@@ -21,24 +21,21 @@ import time
 from pathlib import Path
 
 from specc.core.files import write_text
+from specc.core.lock import locked
 from specc.core.yaml_source import dump_spec
 from specc.data import load_dataset
 from specc.errors import RunError, SpeccError, UsageError
 from specc.reports.metrics import headline, ranking_metrics
 from specc.reports.render import render_run
+from specc.reports.runfolder_layout import RUN_FILE
 from specc.runtime.artifacts import write_artifacts
 from specc.runtime.prepare import prepare
-from specc.core.lock import locked
 from specc.runtime.rundir import (
     clear_run_dir,
     default_run_dir,
     new_run_dir,
     remove_temporaries,
 )
-
-RUN_FILE = "run.json"
-"""Written when a run starts: the spec file's absolute path, the ``--set`` overrides,
-``--allow-large`` and the training fraction (what ``--resume`` needs to load it again)."""
 
 
 def write_history(folder: Path, history: dict[str, list[float]]) -> None:
@@ -85,7 +82,7 @@ def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None) 
         raise
     prep_seconds = time.perf_counter() - t0
     log(f"run folder: {folder}" + (f" (resuming after epoch {resume['epoch']})" if resume else ""))
-    if not resume:
+    if not resume:  # what --resume needs to load the spec again
         write_text(folder / RUN_FILE, json.dumps({"spec_file": str(Path(spec.path).resolve()),
                                                   "overrides": _overrides(spec),
                                                   "allow_large": spec.allow_large,
