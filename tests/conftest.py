@@ -27,6 +27,17 @@ needs_data = pytest.mark.skipif(not data_dir_available(),
                                 reason="SPECC_DATA_DIR is not set to the data mirror")
 
 
+def write_file(folder: Path, name: str, content: str | bytes) -> Path:
+    """A file under ``folder`` (str is written as UTF-8, line endings untouched)."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8", newline="")
+    else:
+        path.write_bytes(content)
+    return path
+
+
 @pytest.fixture
 def write_spec(tmp_path):
     """Write YAML text to a spec file in a temp folder and return its path."""

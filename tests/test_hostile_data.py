@@ -20,22 +20,12 @@ import pytest
 
 from specc.data import checksums, datafile, files, load_dataset
 from specc.errors import DataError
+from tests.conftest import write_file as write
 
 GOOD = "text,label\ngood one,x\nbad one,y\n"
 DEEP = "[" * 100_000 + "]" * 100_000
 BIG_INT = "9" * 5000
 posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX files")
-
-
-def write(folder: Path, name: str, content: str | bytes) -> Path:
-    """A file under ``folder`` (str is written as UTF-8, line endings untouched)."""
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8", newline="")
-    else:
-        path.write_bytes(content)
-    return path
 
 
 def load(folder: Path, train: str, task: str | None = None, **data):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from specc.data import checksums
+from tests.conftest import write_file
 
 
 @pytest.fixture(autouse=True)
@@ -21,13 +22,7 @@ def _fresh_checksum_cache():
 def write(tmp_path):
     """write(name, content) -> Path: a file under tmp_path (str is written as UTF-8)."""
     def _write(name: str, content: str | bytes) -> Path:
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            path.write_text(content, encoding="utf-8", newline="")
-        else:
-            path.write_bytes(content)
-        return path
+        return write_file(tmp_path, name, content)
     return _write
 
 
