@@ -342,3 +342,17 @@ def test_a_learnt_named_vocabulary_replaces_a_damaged_one(cache_root):
     texts = ["이 영화 정말 재밌어요", "정말 최악의 영화"] * 10
     learnt = LearnedWordPieceEncoder({"vocabulary_size": 60, "name": "ko"}, 16).fit(texts)
     assert load_named("ko")[0] == learnt.vocabulary()
+
+
+def test_an_entry_swapped_for_a_fifo_after_the_checks_is_not_read(tmp_path):
+    """``_read`` opens the entry itself without blocking or following a link, so a FIFO
+    put in its place between :func:`cache._lookup`'s checks and the open is refused."""
+    import os
+
+    from specc.core import cache
+    os.mkfifo(tmp_path / "entry.npz")
+    with pytest.raises(cache._Damaged, match="FIFO|fifo|pipe"):
+        cache._read(tmp_path / "entry.npz")
+    (tmp_path / "link.npz").symlink_to("/dev/zero")
+    with pytest.raises(cache._Damaged, match="link"):
+        cache._read(tmp_path / "link.npz")

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from specc.core.bounded import Reader
 from specc.errors import one_line
 
 ENV_VAR = "SPECC_CACHE_DIR"
@@ -166,6 +167,11 @@ class _Damaged(Exception):
     """An entry that parses but is not what :func:`_write` wrote (the reason)."""
 
 
+_ENTRY = Reader(_Damaged, "the entry")
+"""How an entry is opened: never through a link, never blocking on a FIFO swapped in after
+:func:`_lookup`'s checks, re-checked on the open descriptor."""
+
+
 def _read(path: Path) -> dict[str, np.ndarray]:
     """The arrays stored at ``path``.
 
@@ -174,7 +180,7 @@ def _read(path: Path) -> dict[str, np.ndarray]:
         Exception: whatever zipfile/numpy raise on a malformed file.
     """
     digest, arrays = hashlib.sha256(), {}
-    with open(path, "rb") as f, zipfile.ZipFile(f) as zf:
+    with _ENTRY.opened(path, MAX_ENTRY_BYTES) as f, zipfile.ZipFile(f) as zf:
         if not zf.comment:
             raise _Damaged("no checksum: written by an older specc?")
         for info in zf.infolist():
