@@ -464,3 +464,20 @@ def test_token_ids_that_cannot_fit_in_memory_are_refused_before_padding(tmp_path
     assert code == 1
     line = one_error_line(capsys.readouterr().err)
     assert "the token ids of 108 texts padded to max_len" in line and "this machine has" in line
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_work_that_crashes_its_process_is_an_error_here_not_a_crash(monkeypatch, fork):
+    """The report's t-SNE runs through ``forked.isolated``: forked, or in a new interpreter
+    where the process holds TensorFlow; a child killed by a signal (here SIGKILL) is
+    ChildCrashed, and the work is not run again here."""
+    import functools
+    import signal
+
+    from specc.core import forked
+    monkeypatch.setattr(forked, "can_fork", lambda: fork)
+    with forked.isolated(functools.partial(np.add, 2, 3)) as ok:
+        assert ok.result() == 5
+    with forked.isolated(functools.partial(signal.raise_signal, signal.SIGKILL)) as crashing:
+        with pytest.raises(forked.ChildCrashed, match="signal 9"):
+            crashing.result()

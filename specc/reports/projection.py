@@ -7,8 +7,8 @@ components when the vectors are wider than that (the usual speed-up, scikit-lear
 docs), with perplexity ``min(30, (m - 1) / 3)`` and a fixed seed, so a report re-renders
 the same. That bounds its cost at about a second whatever ``report.representation_samples``
 is (IMDB's 1,000 tf-idf vectors: 1.0 s for 400 points; 1,000 points and 1,000 iterations
-took 5-25 s on 2 cores), and :func:`specc.reports.render.draw_plots` runs it in a forked
-child while the other plots are drawn. Its Barnes-Hut gradient runs on one OpenMP thread:
+took 5-25 s on 2 cores), and :func:`specc.reports.render.draw_plots` runs it in a child
+process (:func:`specc.core.forked.isolated`) while the other plots are drawn. Its Barnes-Hut gradient runs on one OpenMP thread:
 on a busy 2-core machine two threads waited on each other for up to 8 s where one thread
 took 1.4-2.2 s (500 points).
 

@@ -15,6 +15,7 @@ later) produce the same report. Plots follow the task:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,10 +62,10 @@ def draw_plots(record: RunRecord) -> Drawn:
     rep, pred = record.representations, record.predictions
     if ("confusion_matrix" in record.metrics and pred is not None and rep is not None
             and len(rep["index"]) >= 2):
-        # t-SNE, the slowest part, runs in a forked child while the other plots are drawn;
-        # a crash there is a warning, not run again in this process
-        with forked.start(lambda: project(rep["vectors"], _seed(record)),
-                          rerun_after_crash=False) as projections:
+        # t-SNE, the slowest part, runs in a child process while the other plots are drawn;
+        # a crash there (native code) is a warning, never a crash of this process
+        with forked.isolated(functools.partial(project, rep["vectors"],
+                                               _seed(record))) as projections:
             return _draw(record, projections)
     return _draw(record, None)
 
