@@ -22,7 +22,6 @@ import logging
 import os
 import shutil
 import stat
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -31,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from specc.core.bounded import Reader
+from specc.core.files import atomic_write
 from specc.errors import one_line
 
 ENV_VAR = "SPECC_CACHE_DIR"
@@ -234,17 +234,9 @@ def _store(path: Path, arrays: dict[str, np.ndarray]) -> None:
     :data:`MAX_ENTRY_BYTES` are not stored."""
     if sum(np.asarray(a).nbytes for a in arrays.values()) > MAX_ENTRY_BYTES:
         return
-    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            _write(f, arrays)
-        os.replace(tmp, path)
-        tmp = None
+        atomic_write(path, lambda f: _write(f, arrays))
     except OSError as e:
         log.warning(f"{path}: warning: cannot store the cache entry ({e.strerror or e}); "
                     f"continuing without it")
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)

@@ -28,25 +28,37 @@ def _umask() -> int:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, with the permissions a plain ``open`` would
-    give (``0o666`` less the umask). A link at ``path`` is replaced, never written through.
+    """Write ``data`` to ``path`` atomically (:func:`atomic_write`).
 
     Raises:
         RunError: I/O failure (the temporary file is removed; on a full disk the message
             says how many bytes were needed and how many are free).
     """
-    path = Path(path)
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        atomic_write(path, lambda f: f.write(data))
+    except OSError as e:
+        raise write_error(path, e, len(data)) from None
+
+
+def atomic_write(path: Path, write) -> None:
+    """``write(f)`` into a temporary file beside ``path`` (binary), then rename it to
+    ``path``, with the permissions a plain ``open`` would give (``0o666`` less the umask):
+    a reader never sees a half-written file, and a link at ``path`` is replaced, never
+    written through.
+
+    Raises:
+        OSError: the write or the rename failed; the temporary file is removed.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except OSError as e:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise write_error(path, e, len(data)) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_error(path: Path, error: OSError, needed: int | None = None) -> RunError:
