@@ -17,6 +17,19 @@ def _pyplot():
     return plt
 
 
+def draw_or_warn(path: Path, draw) -> str | None:
+    """``draw(path)``; None when it worked, else a one-line warning
+    (``"<file> not drawn: <error>"``) with any partial file removed: a plot is optional,
+    so its failure never fails a report."""
+    try:
+        draw(path)
+    except Exception as e:  # noqa: BLE001 - whatever plotting raised, the report says why
+        Path(path).unlink(missing_ok=True)
+        from specc.errors import one_line
+        return one_line(f"{Path(path).name} not drawn: {type(e).__name__}: {e}")
+    return None
+
+
 def _save(fig, path: Path) -> Path:
     """Lay out, write as PNG (100 dpi, atomically: a link at ``path`` is replaced, never
     written through) and close ``fig``; return ``path``."""

@@ -7,8 +7,7 @@ from pathlib import Path
 import yaml
 
 from specc.core.files import write_text
-from specc.errors import one_line
-from specc.reports.plots import plot_history
+from specc.reports.plots import draw_or_warn, plot_history
 from specc.reports.templating import environment
 
 
@@ -30,12 +29,8 @@ def write_pretrain_report(folder: Path, doc: dict, resolved: dict) -> str | None
     Raises:
         RunError: ``report.md`` cannot be written.
     """
-    warning = None
-    try:
-        plot_mlm_curve(doc["curve"], folder / "mlm_curve.png")
-    except Exception as e:  # noqa: BLE001 - the plot is optional; the report says why
-        (folder / "mlm_curve.png").unlink(missing_ok=True)
-        warning = one_line(f"mlm_curve.png not drawn: {type(e).__name__}: {e}")
+    warning = draw_or_warn(folder / "mlm_curve.png",
+                           lambda path: plot_mlm_curve(doc["curve"], path))
     text = environment(autoescape=False).get_template("pretrain.md.j2").render(
         m=doc, spec_yaml=yaml.safe_dump(resolved, sort_keys=False), plot_warning=warning)
     write_text(folder / "report.md", text)

@@ -19,7 +19,6 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from specc.errors import one_line
 from specc.reports.runfiles import RunRecord, load_run
 
 
@@ -73,13 +72,12 @@ def draw_plots(record: RunRecord) -> Drawn:
 def _draw(record: RunRecord, projections) -> Drawn:
     """:func:`draw_plots`, the representations' projections (a
     :class:`specc.core.forked.Pending`) under way when there are some."""
+    from specc.reports.plots import draw_or_warn
     drawn = Drawn([], [])
     for file, title, draw in _planned(record, projections):
-        try:
-            draw(record.folder / file)
-        except Exception as e:  # noqa: BLE001 - a plot is optional; the report says why
-            (record.folder / file).unlink(missing_ok=True)
-            drawn.warnings.append(one_line(f"{file} not drawn: {type(e).__name__}: {e}"))
+        warning = draw_or_warn(record.folder / file, draw)
+        if warning:
+            drawn.warnings.append(warning)
         else:
             drawn.plots.append(Plot(file, title))
     return drawn
