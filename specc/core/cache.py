@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import stat
 import zipfile
 from collections.abc import Callable, Iterable
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from specc.core.bounded import Reader
-from specc.core.files import atomic_write
+from specc.core.files import atomic_write, remove
 from specc.errors import one_line
 
 ENV_VAR = "SPECC_CACHE_DIR"
@@ -216,10 +215,7 @@ def _discard(path: Path, reason: str) -> bool:
     its place too, never what a link points to). Returns whether it is gone, so the
     recomputed arrays can be stored."""
     try:
-        if stat.S_ISDIR(os.lstat(path).st_mode):
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
+        remove(path)
     except OSError as e:
         log.warning(f"{path}: warning: damaged cache entry ({reason}); cannot delete it "
                     f"({e.strerror or e}), recomputed without the cache")

@@ -191,3 +191,21 @@ def check_own_files(folder: str | Path) -> None:
                                  "must be its own)")
             if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 raise UsageError(f"{path} is not a regular file; refused")
+
+
+def remove(path: Path) -> None:
+    """Delete ``path``: a folder with its contents, or a file or link (a link itself, never
+    what it points to); nothing there is fine.
+
+    Raises:
+        OSError: it cannot be deleted.
+    """
+    import shutil
+    try:
+        folder = stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return
+    if folder:
+        shutil.rmtree(path)
+    else:
+        Path(path).unlink(missing_ok=True)

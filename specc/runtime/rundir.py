@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+from specc.core.files import remove
 from specc.core.lock import LOCK_FILE, locked
 from specc.errors import RunError
 
@@ -79,15 +80,10 @@ def clear_run_dir(folder: str | Path) -> None:
     Raises:
         RunError: something cannot be deleted.
     """
-    import shutil
     folder = Path(folder)
     try:
         for name in _entries(folder):
-            path = folder / name
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+            remove(folder / name)
     except OSError as e:
         raise RunError(f"cannot clear the run folder {folder}: {e.strerror or e}") from None
 
@@ -96,13 +92,10 @@ def remove_temporaries(folder: str | Path) -> None:
     """Delete the temporary files a killed run left in ``folder`` and its ``checkpoint/``
     (``.<name>.tmp...``, :mod:`specc.core.files`'s atomic writes cut short). Call it
     holding the lock."""
-    import shutil
     for parent in (Path(folder), Path(folder) / "checkpoint"):
         if not parent.is_dir() or parent.is_symlink():
             continue
         for path in parent.iterdir():
             if path.name.startswith(".") and ".tmp" in path.name:
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    remove(path)
