@@ -431,9 +431,119 @@ def _train_schema() -> dict:
                                 "description": "Keras mixed_float16 policy (float16 compute, "
                                                "float32 variables and outputs). auto: on when a "
                                                "GPU is visible."},
+            "tracking": _tracking_schema(),
         },
         "additionalProperties": False,
         "default": {},
+    }
+
+
+def _tracking_schema() -> dict:
+    """``train.tracking``: experiment tracking of each run (the ``specc[mlflow]`` extra)."""
+    return {
+        "type": "object",
+        "description": "Log each run to an experiment tracker once it finishes: the resolved "
+                       "spec as params, per-epoch and test metrics, the report and the model "
+                       "as artifacts (specc tune: trials as nested runs).",
+        "properties": {
+            "mlflow": {
+                "type": "object",
+                "description": "MLflow tracking (pip install \"specc[mlflow]\").",
+                "properties": {
+                    "tracking_uri": {"type": "string", "minLength": 1,
+                                     "description": "MLflow tracking URI "
+                                                    "(mlflow.set_tracking_uri); default: a "
+                                                    "local store in the working folder."},
+                    "experiment": {"type": "string", "minLength": 1,
+                                   "description": "MLflow experiment name "
+                                                  "(mlflow.set_experiment); default: the "
+                                                  "spec's name."},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "required": ["mlflow"],
+        "additionalProperties": False,
+    }
+
+
+SEARCH_BOUNDS = {"type": "array", "minItems": 2, "maxItems": 2}
+
+
+def _search_schema() -> dict:
+    """``search``: the hyperparameter search ``specc tune`` runs (Optuna)."""
+    number_range = {"log": {"type": "boolean", "default": False,
+                            "description": "Sample on a log scale (Optuna's log=True)."}}
+    return {
+        "type": "object",
+        "description": "Hyperparameter search for specc tune (Optuna: TPE sampler, pruning "
+                       "on per-epoch validation metrics). specc train ignores it.",
+        "properties": {
+            "objective": {
+                "type": "object",
+                "description": "The validation value each trial is scored by (its best "
+                               "epoch); never a test value.",
+                "properties": {
+                    "metric": {"type": "string", "pattern": "^val_",
+                               "default": "val_loss",
+                               "description": "A validation value the run logs: val_loss or "
+                                              "val_ plus one of the task's metrics."},
+                    "direction": {"enum": ["minimize", "maximize"],
+                                  "description": "Optuna's study direction; default: "
+                                                 "minimize for losses and errors, maximize "
+                                                 "for the other metrics."},
+                },
+                "additionalProperties": False,
+                "default": {},
+            },
+            "parameters": {
+                "type": "object",
+                "minProperties": 1,
+                "description": "What to search: a path into this spec as written "
+                               "(model.layers[1].Conv1D.filters) -> its range.",
+                "additionalProperties": {
+                    "oneOf": [
+                        {"type": "object", "description": "An integer in [low, high] "
+                                                          "(trial.suggest_int).",
+                         "properties": {"int": {**SEARCH_BOUNDS, "items": {"type": "integer"}},
+                                        **number_range,
+                                        "step": {**POS_INT, "description": "Spacing of the "
+                                                 "values (not with log)."}},
+                         "required": ["int"], "additionalProperties": False},
+                        {"type": "object", "description": "A number in [low, high] "
+                                                          "(trial.suggest_float).",
+                         "properties": {"float": {**SEARCH_BOUNDS, "items": {"type": "number"}},
+                                        **number_range,
+                                        "step": {"type": "number", "exclusiveMinimum": 0,
+                                                 "description": "Spacing of the values (not "
+                                                                "with log)."}},
+                         "required": ["float"], "additionalProperties": False},
+                        {"type": "object", "description": "One of these values "
+                                                          "(trial.suggest_categorical).",
+                         "properties": {"choice": {"type": "array", "minItems": 1,
+                                                   "items": {"type": ["string", "number",
+                                                                      "boolean", "null"]}}},
+                         "required": ["choice"], "additionalProperties": False},
+                    ],
+                },
+            },
+            "trials": {**POS_INT, "maximum": 100000, "default": 20,
+                       "description": "Trials in the study, all specc tune processes together "
+                                      "(Optuna's n_trials)."},
+            "timeout": {"type": ["string", "number"],
+                        "pattern": "^[0-9]+(\\.[0-9]+)?(s|m|h)$", "exclusiveMinimum": 0,
+                        "description": "Start no new trial after this long (per process): "
+                                       "seconds, or a number with s, m or h (90m, 1h)."},
+            "pruner": {"enum": ["median", "hyperband", "none"], "default": "median",
+                       "description": "Stop unpromising trials early from their per-epoch "
+                                      "validation values: optuna.pruners.MedianPruner, "
+                                      "HyperbandPruner, or none (NopPruner)."},
+            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED,
+                     "description": "Seed of the TPE sampler (optuna.samplers.TPESampler); "
+                                    "default: train.seed."},
+        },
+        "required": ["parameters"],
+        "additionalProperties": False,
     }
 
 
@@ -507,6 +617,7 @@ def build_schema() -> dict:
             "model": _model_schema(),
             "train": _train_schema(),
             "report": _report_schema(),
+            "search": _search_schema(),
         },
         "required": ["name", "task", "data", "model"],
         "additionalProperties": False,
