@@ -66,6 +66,7 @@ def _schemas() -> dict[str, dict]:
             "spec": _STR, "task": {"enum": _tasks(lambda t: True)},
             "spec_file": _STR, "model_kind": _STR, "data_source": _STR, "device": _STR,
             "n_train": _COUNT, "n_validation": _COUNT, "n_test": _COUNT,
+            "evaluated_on": {"enum": ["test", "validation"]},
             "train_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
             "accuracy": _NUMBER,
             **{k: _METRIC for k in ("loss", "mse", "mae", "rmse", "r2", "roc_auc",

@@ -84,13 +84,17 @@ def take(x, idx):
 
 
 def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".",
-            train_fraction: float = 1.0, allow_large: bool = False) -> Prepared:
+            train_fraction: float = 1.0, allow_large: bool = False, *,
+            holdout: str = "test") -> Prepared:
     """Split and encode ``dataset`` as the resolved ``spec`` says (see module docstring).
 
     ``base_dir`` is where relative backbone preset paths resolve. ``train_fraction`` < 1
     keeps that share of the training part (after the validation split, so validation and
     test stay the same; stratified and nested, see
     :func:`specc.data.splits.nested_subset`) — one point of a learning curve.
+
+    ``holdout="validation"``: the validation split also fills the ``*_test`` slots (a
+    ``specc tune`` trial is scored on validation; its test split is never encoded).
 
     Raises:
         RunError: the padded token ids cannot fit in this machine's memory
@@ -127,6 +131,9 @@ def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".",
     if train_fraction < 1:
         keep = nested_subset(y if classify else len(y), train_fraction, seed, classify)
         x, y = take(x, keep), y[keep]
+    if holdout == "validation":  # the test split is not encoded at all
+        x_test, y_test = take(x_val, np.arange(0)), y_val[:0]
+        texts_test = None if isinstance(dataset, SeriesDataset) else x_val
     encoder = make_encoder(spec, base_dir) if isinstance(dataset, TextDataset) else None
     cache_hit = None
     if encoder is not None:
@@ -135,6 +142,8 @@ def prepare(spec: dict, dataset: TextDataset | SeriesDataset, base_dir=".",
                              len(BERT_INPUTS) if hasattr(encoder, "tokenizer") else 1)
         (x, x_val, x_test), cache_hit = encode_splits(
             encoder, (x, x_val, x_test), spec["preprocessing"].get("cache", True))
+    if holdout == "validation":
+        x_test, y_test = x_val, y_val
     grouped_by = dataset.group_name if groups is not None and data["validation"] == "split" else ""
     return Prepared(_array(x), np.asarray(y), _array(x_val), np.asarray(y_val),
                     _array(x_test), np.asarray(y_test), names, encoder, texts_test,

@@ -50,32 +50,40 @@ def write_history(folder: Path, history: dict[str, list[float]]) -> None:
 
 
 def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 1.0,
-               resume: dict | None = None) -> Path:
+               resume: dict | None = None, *, holdout: str = "test",
+               callbacks: tuple = ()) -> Path:
     """Train a validated :class:`~specc.loader.validate.Spec`; return the run folder.
 
     ``train_fraction`` < 1 trains on that share of the training part (a learning-curve
     point, :func:`specc.runtime.prepare.prepare`). ``resume`` is the checkpoint state of
     the unfinished run folder ``out`` to continue (:func:`resume_run` prepares it).
+    ``holdout="validation"`` evaluates the finished model on the validation split instead
+    of the test split, which is then never read into the model (a ``specc tune`` trial;
+    ``metrics.json`` says ``evaluated_on: validation``). ``callbacks``: more Keras callbacks
+    for ``model.fit`` (e.g. a pruning callback; ignored by scikit-learn estimators).
 
     Raises:
         RunError: the run folder cannot be created or written.
         UsageError: another process is writing the run folder (its lock is held).
         DataError: the data cannot be read (the new run folder is removed again).
     """
+    how = {"holdout": holdout, "callbacks": tuple(callbacks)}
     if resume:
         with locked(out) as folder:
-            return _train(spec, folder, log, train_fraction, resume)
+            return _train(spec, folder, log, train_fraction, resume, **how)
     with new_run_dir(out or default_run_dir(spec.name)) as folder:
-        return _train(spec, folder, log, train_fraction, None)
+        return _train(spec, folder, log, train_fraction, None, **how)
 
 
-def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None) -> Path:
+def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None, *,
+           holdout: str, callbacks: tuple) -> Path:
     """:func:`train_spec` into ``folder``, whose lock this process holds."""
     resolved = spec.resolved
     t0 = time.perf_counter()
     try:
         dataset = read_dataset(spec)
-        prep = prepare(resolved, dataset, spec.base_dir, train_fraction, spec.allow_large)
+        prep = prepare(resolved, dataset, spec.base_dir, train_fraction, spec.allow_large,
+                       holdout=holdout)
     except SpeccError:
         if not resume:
             shutil.rmtree(folder, ignore_errors=True)  # nothing was written yet: no trace
@@ -98,8 +106,11 @@ def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None) 
     device, gpus, versions = framework(spec)
     log(f"device: {device}")
     try:
-        fitted = spec.model_kind.fit(spec, prep, folder, log=log, resume=resume, gpus=gpus)
+        fitted = spec.model_kind.fit(spec, prep, folder, log=log, resume=resume, gpus=gpus,
+                                     callbacks=callbacks)
         metrics_doc = _results(spec, dataset, prep, fitted, prep_seconds, device, versions)
+        if holdout != "test":
+            metrics_doc["evaluated_on"] = holdout
         write_text(folder / "summary.txt", fitted.summary + "\n")
         write_history(folder, fitted.history)
         write_artifacts(folder, spec, prep, fitted, dataset)
@@ -117,6 +128,9 @@ def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None) 
         remove(folder)  # finished: model.keras and metrics.json hold the result
     write_report(folder, metrics_doc, log)
     _log_result(log, metrics_doc, folder)
+    if spec.train.get("tracking"):
+        from specc.runtime.tracking import track_run
+        track_run(folder, spec, log)
     return folder
 
 
