@@ -8,6 +8,7 @@ The public API (the ``specc`` command is a thin layer over it)::
     run = specc.load_run("runs/x")
     run.predict(["a great film", "dull"])            # -> labels, probabilities per class
     run.evaluate("my_labelled.csv")                  # -> metrics (metrics.json's structure)
+    specc.tune("spec_with_search.yaml", out="tunes/x")  # Optuna trials, best.yaml, best run
 
 Names are imported on first use, so ``import specc`` stays light (no TensorFlow).
 Pipeline: loader (YAML + validation) -> compiler (Keras model) -> runtime (data,
@@ -16,10 +17,10 @@ preprocessing, training, prediction) -> reports (metrics, Markdown, plots) -> AP
 
 __version__ = "0.1.0"
 
-__all__ = ["load_spec", "train", "load_run", "Run", "Spec", "Predictions",
+__all__ = ["load_spec", "train", "tune", "load_run", "Run", "Spec", "Predictions",
            "SpeccError", "SpecError", "DataError", "RunError", "UsageError", "__version__"]
 
-_WHERE = {"load_spec": "specc.api", "train": "specc.api", "load_run": "specc.api",
+_WHERE = {"load_spec": "specc.api", "train": "specc.api", "tune": "specc.api", "load_run": "specc.api",
           "Run": "specc.api", "Spec": "specc.api",
           "Predictions": "specc.runtime.predictors",
           "SpeccError": "specc.errors", "SpecError": "specc.errors", "DataError": "specc.errors",

@@ -31,7 +31,7 @@ from specc.reports.runfolder_schema import (
     read_tokenizer,
 )
 
-__all__ = ["Run", "Spec", "load_run", "load_spec", "train"]
+__all__ = ["Run", "Spec", "load_run", "load_spec", "train", "tune"]
 
 
 def _quiet(message: str) -> None:
@@ -65,6 +65,47 @@ def train(spec: Spec | str | Path, out: str | Path | None = None, *,
         import_keras()
     from specc.runtime.train import train_spec
     return Run(train_spec(spec, out=out, log=callback or _quiet))
+
+
+def tune(spec: Spec | str | Path | None, out: str | Path | None = None, *,
+         resume: str | Path | None = None, storage: str | None = None,
+         study: str | None = None, trials: int | None = None,
+         callback: Callable[[str], None] | None = None):
+    """Search ``spec``'s hyperparameters (its ``search:`` section) with Optuna; return the
+    :class:`specc.tune.runner.Tuned` summary (tuning folder, study, trial counts, best trial
+    and value, and ``best_run``: the best spec trained and tested once).
+
+    Args:
+        spec: a :class:`Spec` or a spec file's path (None with ``resume``).
+        out: the tuning folder (default ``tunes/<name>-<UTC time>``).
+        resume: a tuning folder to continue (its ``tune.json`` names the spec file and
+            study; the spec must still have the same search).
+        storage: the study's SQLAlchemy URL (default ``TUNE_DIR/study.db``); with one
+            shared by several processes, each runs trials until ``search.trials`` are taken.
+        study: the study name (default: the spec's name).
+        trials: override ``search.trials``.
+        callback: called with each progress line (one per trial); default: nothing.
+
+    Raises:
+        SpecError: an invalid spec. UsageError: no ``search:`` section; a tuning folder
+            in use or holding another study; a storage that cannot be opened; Optuna not
+            installed. RunError: the tuning folder cannot be written.
+    """
+    from specc.tune.runner import saved_spec_file, tune_spec
+    log = callback or _quiet
+    if resume is not None:
+        if spec is None:
+            spec = load_spec(saved_spec_file(resume))
+        out = resume
+    elif spec is None:
+        raise UsageError("tune needs a spec (or resume=TUNE_DIR)")
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec)
+    if spec.uses_keras:
+        from specc.core.quiet import import_keras
+        import_keras()
+    return tune_spec(spec, out, storage=storage, study_name=study, resume=resume is not None,
+                     trials=trials, log=log)
 
 
 def load_run(folder: str | Path) -> "Run":

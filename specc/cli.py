@@ -31,6 +31,8 @@ EXAMPLES = {
     "schema": "specc schema --out .specc.schema.json",
     "build": "specc build specs/lstm.yaml --set model.layers[1].LSTM.units=128",
     "train": "specc train specs/lstm.yaml --set train.epochs=5 --out runs/lstm-5",
+    "tune": "specc tune specs/conv1d_search.yaml --out tunes/conv1d  (then: specc train "
+            "tunes/conv1d/best.yaml)",
     "pretrain": "specc pretrain specs/nsmc_pretrain.yaml --out runs/nsmc-pretrain",
     "predict": "specc predict runs/imdb-lstm 'a great film' 'dull' --output preds.csv",
     "evaluate": "specc evaluate runs/imdb-lstm --data my.csv --out runs/imdb-lstm-on-my",
@@ -117,6 +119,28 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--train-fraction", metavar="F,F,...",
                    help="learning curve: train once per fraction of the training part "
                         "(e.g. 0.2,0.4,0.6,0.8,1.0) and plot test accuracy/F1 against size")
+
+    tu = command("tune", [overrides], help="search a spec's hyperparameters (its search: "
+                                           "section) with Optuna",
+                 description="Run the trials of the spec's search: section with Optuna (TPE "
+                             "sampler, seeded; pruning from per-epoch validation values). Each "
+                             "trial is a run folder under TUNE_DIR/trials, scored on the "
+                             "validation split. At the end: TUNE_DIR/best.yaml (a plain spec "
+                             "that specc train runs), trials.csv/.md/.html with Optuna's plots, "
+                             "and best.yaml trained once more and tested once (TUNE_DIR/best).")
+    tu.add_argument("spec", metavar="SPEC", nargs="?")
+    tu.add_argument("--out", metavar="TUNE_DIR",
+                    help="tuning folder (default tunes/<name>-<UTC time>)")
+    tu.add_argument("--resume", metavar="TUNE_DIR",
+                    help="continue a killed or stopped specc tune in TUNE_DIR")
+    tu.add_argument("--storage", metavar="URL",
+                    help="the study's storage, any SQLAlchemy URL Optuna supports, e.g. "
+                         "postgresql://user@host/db: any number of specc tune processes on any "
+                         "number of machines share one study (default: TUNE_DIR/study.db)")
+    tu.add_argument("--study", metavar="NAME", help="Optuna study name (default: the spec's "
+                                                    "name)")
+    tu.add_argument("--trials", type=int, metavar="N",
+                    help="override search.trials (the study's total, over all processes)")
 
     pt = command("pretrain", [overrides], help="pretrain a BERT backbone with masked-language "
                                          "modelling (task: masked_lm) into a keras-hub preset")
@@ -342,6 +366,28 @@ def _override_epochs(spec, epochs: int | None):
     return spec.replace({"train.epochs": epochs})
 
 
+def cmd_tune(args) -> int:
+    """Tune the spec's search: section (:func:`specc.api.tune`); prints each trial, the best
+    trial and the best spec's test metrics."""
+    from specc.api import tune
+    if args.trials is not None and args.trials < 1:
+        raise UsageError("--trials must be >= 1")
+    if args.resume is not None:
+        if args.spec or args.out or args.overrides:
+            raise UsageError("--resume TUNE_DIR takes no SPEC, --out or --set: the tuning "
+                             "folder has them")
+        tune(None, resume=args.resume, storage=args.storage, study=args.study,
+             trials=args.trials, callback=print)
+        return 0
+    if args.spec is None:
+        raise UsageError("specc tune needs a SPEC (or --resume TUNE_DIR)")
+    spec = _load(args, args.spec, show_warnings=False)
+    _require(spec)
+    tune(spec, out=args.out, storage=args.storage, study=args.study, trials=args.trials,
+         callback=print)
+    return 0
+
+
 def cmd_train(args) -> int:
     """Train the spec and write the run folder; prints its path and the test metrics."""
     if args.resume is not None:
@@ -531,6 +577,7 @@ def cmd_graph(args) -> int:
 
 
 COMMANDS = {"validate": cmd_validate, "schema": cmd_schema, "build": cmd_build, "train": cmd_train,
+            "tune": cmd_tune,
             "pretrain": cmd_pretrain, "predict": cmd_predict, "evaluate": cmd_evaluate, "serve": cmd_serve,
             "export": cmd_export,
             "report": cmd_report, "compare": cmd_compare, "graph": cmd_graph}

@@ -9,7 +9,7 @@ from collections import defaultdict
 from tests.conftest import ROOT
 
 LOWER = ("core", "data", "preprocessing", "compiler", "loader", "reports", "schema")
-UPPER = ("runtime", "serve", "api", "cli")
+UPPER = ("runtime", "serve", "tune", "api", "cli")
 
 
 def package_imports() -> dict[str, set[str]]:

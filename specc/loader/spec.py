@@ -143,6 +143,15 @@ PATH_KEYS = (("data", "train"), ("data", "test"), ("data", "dev"), ("data", "ser
 be a name, see :data:`specc.data.backbones.PRESETS`)."""
 
 
+def with_absolute_paths(data: dict, base_dir: Path) -> dict:
+    """``data`` (a plain spec dict) with each data file and preset folder of
+    :data:`PATH_KEYS` given relative to ``base_dir`` made absolute, in place; preset names
+    stay names. Returns ``data``."""
+    for keys in PATH_KEYS:
+        _absolute(data, keys, base_dir)
+    return data
+
+
 def _absolute(data: dict, keys: tuple, base_dir: Path) -> None:
     """Make the path at ``keys`` in ``data`` absolute against ``base_dir`` (in place), if
     present and not a preset name."""
@@ -244,10 +253,7 @@ class Spec:
         ``spec.yaml`` of a run folder); preset names (``minilm-l6``) stay names.
         """
         data = thaw(self.resolved)
-        if absolute_paths:
-            for keys in PATH_KEYS:
-                _absolute(data, keys, self.base_dir)
-        return data
+        return with_absolute_paths(data, self.base_dir) if absolute_paths else data
 
     def replace(self, overrides: Mapping[str, Any] | None = None, **sections) -> "Spec":
         """A new spec: this one as written, with ``overrides`` applied, validated again.

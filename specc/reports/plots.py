@@ -30,7 +30,7 @@ def draw_or_warn(path: Path, draw) -> str | None:
     return None
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
     """Lay out, write as PNG (100 dpi, atomically: a link at ``path`` is replaced, never
     written through) and close ``fig``; return ``path``."""
     import io
@@ -67,7 +67,7 @@ def plot_history(history: dict[str, list[float]], path: Path, x: list | None = N
             ax.set_xticks(points)
         ax.legend()
         ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_confusion_matrix(matrix: list[list[int]], class_names: list[str], path: Path) -> Path:
@@ -81,7 +81,7 @@ def plot_confusion_matrix(matrix: list[list[int]], class_names: list[str], path:
         ax=ax, colorbar=False, include_values=n <= 20, values_format="d",
         xticks_rotation="vertical")
     ax.set_title("confusion matrix (test)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_forecast(series: np.ndarray, test_start: int, predictions: np.ndarray,
@@ -94,7 +94,7 @@ def plot_forecast(series: np.ndarray, test_start: int, predictions: np.ndarray,
     ax.axvline(test_start, color="gray", linestyle="--", linewidth=1)
     ax.set_xlabel("step")
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_class_scores(report: dict, class_names: list[str], path: Path) -> Path:
@@ -112,7 +112,7 @@ def plot_class_scores(report: dict, class_names: list[str], path: Path) -> Path:
     ax.set_title("per-class scores (test)")
     ax.legend(loc="lower right")
     ax.grid(axis="y", alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_roc_pr(y_true: np.ndarray, positive_scores: np.ndarray, roc_auc: float,
@@ -137,7 +137,7 @@ def plot_roc_pr(y_true: np.ndarray, positive_scores: np.ndarray, roc_auc: float,
     for ax in (roc, pr):
         ax.legend(loc="lower right" if ax is roc else "lower left")
         ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_projections(projections: dict[str, np.ndarray], y_true: np.ndarray,
@@ -166,7 +166,7 @@ def plot_projections(projections: dict[str, np.ndarray], y_true: np.ndarray,
     axes[0][0].legend(fontsize=7, markerscale=1.5, loc="best",
                       ncol=1 if len(class_names) <= 12 else 2)
     fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_regression(y_true: np.ndarray, y_pred: np.ndarray, path: Path) -> Path:
@@ -190,7 +190,7 @@ def plot_regression(y_true: np.ndarray, y_pred: np.ndarray, path: Path) -> Path:
     r.set_title("residuals (test)")
     for ax in (a, r):
         ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_curves(curves: dict[str, dict[str, list[float]]], metrics: list[str], path: Path,
@@ -210,7 +210,7 @@ def plot_curves(curves: dict[str, dict[str, list[float]]], metrics: list[str], p
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_learning_curve(sizes: list[int], series: dict[str, list[float]], path: Path,
@@ -233,4 +233,4 @@ def plot_learning_curves(curves: dict[str, tuple[list[int], list[float]]], path:
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -170,7 +170,7 @@ def compiled_model(spec, prep: Prepared, options):
 
 
 def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None, gpus: int = 0,
-              log=print, callbacks: tuple = ()) -> Fitted:
+              log=print, extra_callbacks: tuple = ()) -> Fitted:
     """Build, compile, fit and evaluate the Keras model of ``spec``; save it in ``folder``.
 
     Batches come from :mod:`specc.compiler.batching` (tf.data; length bucketing, XLA and
@@ -179,7 +179,7 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None,
     (:mod:`specc.runtime.checkpoint`; the caller removes the checkpoint once the run is
     written); ``resume`` is a saved checkpoint state to continue from
     (``specc train --resume``). Series windows are kept in order (not shuffled).
-    ``callbacks`` are more ``keras.callbacks.Callback`` objects for ``model.fit`` (a
+    ``extra_callbacks`` are more ``keras.callbacks.Callback`` objects for ``model.fit`` (a
     ``specc tune`` pruning callback), called after specc's own.
 
     Raises:
@@ -216,7 +216,7 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None,
                   steps_per_epoch=steps_per_epoch(n_examples(prep.x_train), batch_size),
                   initial_epoch=done, shuffle=False,  # the tf.data pipeline shuffles
                   callbacks=[guard, *others, saver,
-                             checkpoint.ResumeTrackers(folder, others, resume), *callbacks,
+                             checkpoint.ResumeTrackers(folder, others, resume), *extra_callbacks,
                              *progress],
                   verbose=verbose)
     except KeyboardInterrupt:

@@ -67,9 +67,17 @@ class ProgressLines(keras.callbacks.Callback):
         sys.stdout.flush()
 
 
+def silent(line: str) -> None:
+    """A ``log`` that drops every line and, passed to :func:`progress_callbacks`, turns
+    Keras' own progress off too (a ``specc tune`` trial: its run folder has the history)."""
+
+
 def progress_callbacks(log=print) -> tuple[list, int]:
-    """``(callbacks, verbose)`` for ``model.fit``: Keras' progress bar on a terminal
-    (``verbose=1``), else one line per epoch (``verbose=2``) plus :class:`ProgressLines`."""
+    """``(callbacks, verbose)`` for ``model.fit``: nothing for the :func:`silent` log
+    (``verbose=0``); Keras' progress bar on a terminal (``verbose=1``), else one line per
+    epoch (``verbose=2``) plus :class:`ProgressLines`."""
+    if log is silent:
+        return [], 0
     if sys.stdout.isatty():
         return [], 1
     return [ProgressLines(log)], 2

@@ -107,7 +107,7 @@ def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None, 
     log(f"device: {device}")
     try:
         fitted = spec.model_kind.fit(spec, prep, folder, log=log, resume=resume, gpus=gpus,
-                                     callbacks=callbacks)
+                                     extra_callbacks=callbacks)
         metrics_doc = _results(spec, dataset, prep, fitted, prep_seconds, device, versions)
         if holdout != "test":
             metrics_doc["evaluated_on"] = holdout

@@ -484,8 +484,7 @@ def _search_schema() -> dict:
                 "description": "The validation value each trial is scored by (its best "
                                "epoch); never a test value.",
                 "properties": {
-                    "metric": {"type": "string", "pattern": "^val_",
-                               "default": "val_loss",
+                    "metric": {"type": "string", "default": "val_loss",
                                "description": "A validation value the run logs: val_loss or "
                                               "val_ plus one of the task's metrics."},
                     "direction": {"enum": ["minimize", "maximize"],
