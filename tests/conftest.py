@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import postgresql_url  # noqa: F401  (the real PostgreSQL server fixture)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # An exception that is not a SpeccError is a bug: in the tests, show where it happened
