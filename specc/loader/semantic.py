@@ -11,6 +11,7 @@
   ``bucketing: true`` needs a model whose results do not depend on padding; the
   ``monitor`` of ``early_stopping`` and ``checkpoint`` names a value Keras logs for this
   task (:func:`monitor_issues`).
+* search (``specc tune``): :mod:`specc.loader.search_rules`.
 
 Each check returns :class:`~specc.errors.SpecIssue` objects; none raises.
 """
@@ -44,6 +45,10 @@ def semantic_issues(source: SpecSource, spec: dict, bad: set[str],
                    model_issues(spec, source.data, is_series(spec), folder, allow_large)]
         issues += [source.issue(*t) for t in bucketing_issues(spec)]
         issues += [source.issue(*t) for t in monitor_issues(spec)]
+    if "search" in spec and "search" not in bad \
+            and not any(i.severity == "error" for i in issues):
+        from specc.loader.search_rules import search_issues
+        issues += search_issues(source, spec, folder, allow_large)
     return issues
 
 
@@ -135,10 +140,14 @@ def monitor_issues(spec: dict):
 
 def train_issues(spec: dict):
     """Yield ``(path, message, at_key)`` for train options that need an optional package."""
-    import importlib.util
-    if spec.get("train", {}).get("tensorboard") and importlib.util.find_spec("tensorboard") is None:
+    import importlib.util  # find_spec looks for a package without importing it
+    train = spec.get("train", {})
+    if train.get("tensorboard") and importlib.util.find_spec("tensorboard") is None:
         yield (("train", "tensorboard"), "TensorBoard logs need the tensorboard package: "
                                          "pip install tensorboard", False)
+    if "mlflow" in (train.get("tracking") or {}) and importlib.util.find_spec("mlflow") is None:
+        yield (("train", "tracking", "mlflow"), ("MLflow tracking needs the mlflow package: "
+                                                 'pip install "specc[mlflow]"'), False)
 
 
 def data_issues(spec: dict, written: set[str], base_dir: Path = Path(".")):

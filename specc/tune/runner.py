@@ -237,7 +237,7 @@ def _tune(spec: Spec, folder: Path, settings: dict, search: dict, log, resume: b
     from specc.runtime.tracking import tracking_parent
     ran = []
     with tracking_parent((spec.train.get("tracking") or {}).get("mlflow"),
-                         f"tune {settings['study']}"):
+                         f"tune {settings['study']}", experiment=spec.name, log=log):
         if done < n:
             objective = _objective(spec, folder, settings, search, study, log, ran)
 
