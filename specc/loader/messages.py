@@ -164,8 +164,20 @@ def _const(err: ValidationError, path: tuple):
     yield path, f"expected {err.validator_value!r}, got {describe(err.instance)}", False
 
 
+def _one_of(err: ValidationError, path: tuple):
+    """A ``oneOf`` of ``required`` keys (a search range: ``int``, ``float`` or ``choice``):
+    name the keys, and those given when more than one is."""
+    keys = [b.get("required", [None])[0] for b in err.validator_value if set(b) == {"required"}]
+    if len(keys) != len(err.validator_value) or not isinstance(err.instance, dict):
+        yield path, err.message, False
+        return
+    given = [k for k in keys if k in err.instance]
+    yield path, (f"give exactly one of {', '.join(keys)}"
+                 + (f"; found {', '.join(given)}" if given else "")), False
+
+
 HANDLERS = {
-    "additionalProperties": _additional, "enum": _enum, "type": _type, "required": _required,
+    "oneOf": _one_of, "additionalProperties": _additional, "enum": _enum, "type": _type, "required": _required,
     "minProperties": _count, "maxProperties": _count, "minimum": _bound, "maximum": _bound,
     "exclusiveMinimum": _bound, "exclusiveMaximum": _bound, "anyOf": _any_of,
     "pattern": _pattern, "minItems": _min_items, "const": _const, "maxLength": _max_length,

@@ -101,6 +101,8 @@ def parameter_issues(source: SpecSource, key: str, rng: dict, base_dir: Path,
 
 def range_problem(rng: dict) -> str | None:
     """Why an ``int``/``float`` range is not one Optuna can sample, or None."""
+    if "choice" in rng and ("log" in rng or "step" in rng):
+        return "log and step apply to int and float ranges, not to a choice"
     for kind in ("int", "float"):
         if kind in rng:
             low, high = rng[kind]

@@ -472,8 +472,6 @@ SEARCH_BOUNDS = {"type": "array", "minItems": 2, "maxItems": 2}
 
 def _search_schema() -> dict:
     """``search``: the hyperparameter search ``specc tune`` runs (Optuna)."""
-    number_range = {"log": {"type": "boolean", "default": False,
-                            "description": "Sample on a log scale (Optuna's log=True)."}}
     return {
         "type": "object",
         "description": "Hyperparameter search for specc tune (Optuna: TPE sampler, pruning "
@@ -501,29 +499,30 @@ def _search_schema() -> dict:
                 "description": "What to search: a path into this spec as written "
                                "(model.layers[1].Conv1D.filters) -> its range.",
                 "additionalProperties": {
-                    "oneOf": [
-                        {"type": "object", "description": "An integer in [low, high] "
-                                                          "(trial.suggest_int).",
-                         "properties": {"int": {**SEARCH_BOUNDS, "items": {"type": "integer"}},
-                                        **number_range,
-                                        "step": {**POS_INT, "description": "Spacing of the "
-                                                 "values (not with log)."}},
-                         "required": ["int"], "additionalProperties": False},
-                        {"type": "object", "description": "A number in [low, high] "
-                                                          "(trial.suggest_float).",
-                         "properties": {"float": {**SEARCH_BOUNDS, "items": {"type": "number"}},
-                                        **number_range,
-                                        "step": {"type": "number", "exclusiveMinimum": 0,
-                                                 "description": "Spacing of the values (not "
-                                                                "with log)."}},
-                         "required": ["float"], "additionalProperties": False},
-                        {"type": "object", "description": "One of these values "
-                                                          "(trial.suggest_categorical).",
-                         "properties": {"choice": {"type": "array", "minItems": 1,
-                                                   "items": {"type": ["string", "number",
-                                                                      "boolean", "null"]}}},
-                         "required": ["choice"], "additionalProperties": False},
-                    ],
+                    "type": "object",
+                    "description": "One of int, float or choice, with log or step for a "
+                                   "number range.",
+                    "properties": {
+                        "int": {**SEARCH_BOUNDS, "items": {"type": "integer"},
+                                "description": "An integer in [low, high] "
+                                               "(trial.suggest_int)."},
+                        "float": {**SEARCH_BOUNDS, "items": {"type": "number"},
+                                  "description": "A number in [low, high] "
+                                                 "(trial.suggest_float)."},
+                        "choice": {"type": "array", "minItems": 1,
+                                   "items": {"type": ["string", "number", "boolean", "null"]},
+                                   "description": "One of these values "
+                                                  "(trial.suggest_categorical)."},
+                        "log": {"type": "boolean",
+                                "description": "Sample int or float on a log scale (Optuna's "
+                                               "log=True)."},
+                        "step": {"type": "number", "exclusiveMinimum": 0,
+                                 "description": "Spacing of int or float values (not with "
+                                                "log)."},
+                    },
+                    "oneOf": [{"required": ["int"]}, {"required": ["float"]},
+                              {"required": ["choice"]}],
+                    "additionalProperties": False,
                 },
             },
             "trials": {**POS_INT, "maximum": 100000, "default": 20,

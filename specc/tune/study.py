@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -123,9 +124,17 @@ def open_study(url: str, name: str, direction: str, search: dict, seed: int, *,
     if must_exist and name not in names:
         raise UsageError(f"--resume: no study {name!r} in {redact(url)}"
                          + (f" (it has: {', '.join(names)})" if names else ""))
-    study = optuna.create_study(storage=store, study_name=name, direction=direction,
-                                sampler=sampler(search, seed), pruner=pruner(search["pruner"]),
-                                load_if_exists=True)
+    for attempt in range(3):  # processes starting together on a new database race to
+        try:                  # create Optuna's tables and the study: the losers load it
+            study = optuna.create_study(storage=store, study_name=name, direction=direction,
+                                        sampler=sampler(search, seed),
+                                        pruner=pruner(search["pruner"]), load_if_exists=True)
+            break
+        except Exception:  # noqa: BLE001 - SQLAlchemy's IntegrityError and kin, per driver
+            if attempt == 2:
+                raise
+            time.sleep(0.5 + attempt)
+            store = storage(url)
     if study.direction.name.lower() != direction:
         raise UsageError(f"study {name!r} in {redact(url)} was made to "
                          f"{study.direction.name.lower()}, this spec's objective to "
