@@ -317,8 +317,13 @@ def _failed(trial, reason: str, shown: str, log):
 
 
 def _short(path: str) -> str:
-    """The last key of a parameter path (``model.layers[1].Conv1D.filters`` -> ``filters``)."""
-    return re.split(r"[.\]]", path.rstrip("]"))[-1] or path
+    """A parameter path as a trial's log line shows it: a layer argument as
+    ``Conv1D[1].filters`` (``model.layers[1].Conv1D.filters``), else its last key
+    (``train.optimizer.learning_rate`` -> ``learning_rate``)."""
+    m = re.fullmatch(r"model\.layers\[(\d+)\]\.(\w+)\.(\w+)", path)
+    if m:
+        return f"{m.group(2)}[{m.group(1)}].{m.group(3)}"
+    return path.rsplit(".", 1)[-1]
 
 
 def _best(study):
