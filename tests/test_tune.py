@@ -336,3 +336,27 @@ def test_two_processes_share_one_study_on_postgresql(tmp_path, postgresql_url):
     bests = [i for i in range(2) if (tmp_path / f"w{i}" / "best" / "metrics.json").exists()]
     assert len(bests) == 1
     assert study.user_attrs["specc_best"]["trial"] == study.best_trial.number
+
+
+# --- MLflow: the study as a parent run, trials and the test run nested ---
+
+def test_tune_trials_are_nested_mlflow_runs(tmp_path, monkeypatch):
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    spec = tune_spec(tmp_path, trials=2).read_text().replace(
+        "seed: 3}", f"seed: 3, tracking: {{mlflow: {{tracking_uri: '{uri}'}}}}}}")
+    (tmp_path / "tracked.yaml").write_text(spec)
+    assert main(["tune", "tracked.yaml", "--out", "out"]) == 0
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("topics")
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if r.info.run_name == "tune topics"]
+    assert len(parents) == 1 and len(runs) == 4  # the study, 2 trials, the best spec's test run
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    assert len(children) == 3
+    folders = sorted(Path(r.data.tags["specc.run_folder"]).name for r in children)
+    assert folders == ["best", "trial-0000", "trial-0001"]
+    tested = [r for r in children if "test_accuracy" in r.data.metrics]
+    assert len(tested) == 1 and Path(tested[0].data.tags["specc.run_folder"]).name == "best"

@@ -244,9 +244,13 @@ def _tune(spec: Spec, folder: Path, settings: dict, search: dict, log, resume: b
             def stop_when_taken(study, _trial):
                 if len(studies.counted(study)) >= n:
                     study.stop()
-            study.optimize(objective, timeout=parse_timeout(search.get("timeout")),
-                           callbacks=[stop_when_taken], catch=(TrialFailed, Surplus),
-                           gc_after_trial=True)
+            try:
+                study.optimize(objective, timeout=parse_timeout(search.get("timeout")),
+                               callbacks=[stop_when_taken], catch=(TrialFailed, Surplus),
+                               gc_after_trial=True)
+            except (Interrupted, KeyboardInterrupt):  # the trial is failed and not counted
+                raise Interrupted(f"stopped (Ctrl-C) after {len(ran) - 1} trial(s) here; "
+                                  f"continue with: specc tune --resume {folder}") from None
         best_run = _finish(spec, folder, settings, study, log, resume)
     from specc.tune.tables import write_tables
     for warning in write_tables(folder, study, search, settings):
