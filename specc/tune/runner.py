@@ -48,7 +48,8 @@ class Tuned:
     Attributes:
         folder: the tuning folder (``Path``).
         study: the Optuna study name.
-        trials: trials that count toward the budget (all processes), and how many ran here.
+        trials: trials that count toward the budget, all processes together.
+        ran_here: trials this process ran.
         best_trial: the best trial's number (None: no trial finished).
         best_value: its objective value.
         best_run: ``best/``, the best spec trained and tested (None when another process of
@@ -219,12 +220,11 @@ def _saved_url(saved: dict, folder: Path) -> str:
 
 def _tune(spec: Spec, folder: Path, settings: dict, search: dict, log, resume: bool) -> Tuned:
     """:func:`tune_spec` once the folder and settings are settled."""
-    optuna = studies.optuna_module()
     study = studies.open_study(settings["url"], settings["study"], settings["direction"],
                                search, spec.train["seed"], must_exist=resume)
-    if settings.pop("new", False):
-        write_text(folder / TUNE_FILE, json.dumps(
-            {k: v for k, v in settings.items() if k != "url"}, indent=2) + "\n")
+    settings.pop("new", None)
+    write_text(folder / TUNE_FILE, json.dumps(  # the budget may have been raised (--trials)
+        {k: v for k, v in settings.items() if k != "url"}, indent=2) + "\n")
     (folder / TRIALS).mkdir(exist_ok=True)
     failed = studies.fail_dead_trials(study)
     if failed:
@@ -256,7 +256,13 @@ def _tune(spec: Spec, folder: Path, settings: dict, search: dict, log, resume: b
     for warning in write_tables(folder, study, search, settings):
         log(f"warning: {warning}")
     best = _best(study)
-    return Tuned(folder, settings["study"], len(studies.counted(study)), len(ran),
+    taken = len(studies.counted(study))
+    log(f"tuned: {taken} of {n} trials ({len(ran)} in this process); "
+        + (f"best trial {best.number}, {settings['metric']} {best.value:.4g}; "
+           if best else "no trial finished; ")
+        + f"trials table {folder / 'trials.html'}"
+        + (f"; best spec {folder / BEST_SPEC}, tested in {best_run}" if best_run else ""))
+    return Tuned(folder, settings["study"], taken, len(ran),
                  best.number if best else None, best.value if best else None, best_run)
 
 
