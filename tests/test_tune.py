@@ -21,6 +21,7 @@ import pytest
 
 from specc.cli import main
 from tests.conftest import ROOT
+from tests.report_checks import needs_chromium, open_in_browser, table_cells
 from tests.test_train_e2e import CSV_DATA, make_csv
 
 optuna = pytest.importorskip("optuna")
@@ -222,6 +223,17 @@ def test_trials_table_csv_markdown_html(tuned):
                 "parallel_coordinate.png"):
         assert (out / png).stat().st_size > 5000
     assert html.count("data:image/png;base64,") == 3 and html.count("<tr") == 6
+
+
+@needs_chromium
+def test_trials_html_in_a_real_browser(tuned, tmp_path):
+    out, _ = tuned
+    seen = open_in_browser(out / "trials.html", tmp_path)
+    assert seen["broken"] == [] and seen["images"] == 3 and seen["scripts"] == 1
+    assert all(w > 300 and h > 200 for w, h in seen["sizes"])
+    study = load_study(out)
+    cells = table_cells((out / "trials.html").read_text(), "trials")
+    assert cells[0] == "0" and f"Best trial: {study.best_trial.number}" in seen["text"]
 
 
 def test_a_finished_tuning_is_not_run_again(tuned, capsys):
