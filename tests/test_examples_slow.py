@@ -19,6 +19,7 @@ from tests.report_checks import CHROMIUM, check_html_report, check_in_browser
 # spec -> (metric, bar): accuracy must be >= bar; for the sine regression rmse <= bar
 BARS = {
     "conv1d.yaml": ("accuracy", 0.88),
+    "conv1d_search.yaml": ("accuracy", 0.88),  # trains as conv1d.yaml; specc tune searches it
     "lstm.yaml": ("accuracy", 0.86),
     "fasttext.yaml": ("accuracy", 0.87),
     "reuters_mlp.yaml": ("accuracy", 0.75),
@@ -46,6 +47,7 @@ KNOWN_GAPS = {
     "conv1d.yaml": "Conv1D/MaxPooling1D x2/GlobalMaxPooling1D peaks at 0.85 movie-grouped "
                    "validation accuracy over 17 size/rate variants; test 0.857 (bar 0.88)",
 }
+KNOWN_GAPS["conv1d_search.yaml"] = KNOWN_GAPS["conv1d.yaml"]
 """Examples that miss the issue's bar on this data, with what was measured; see the README."""
 
 
