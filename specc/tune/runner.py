@@ -21,13 +21,12 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from specc.core.files import write_text
 from specc.core.yaml_source import dump_spec, flow
-from specc.errors import Interrupted, SpecError, SpeccError, UsageError, one_line
+from specc.errors import Interrupted, SpeccError, SpecError, UsageError, one_line
 from specc.loader.search_rules import default_direction
 from specc.loader.spec import Spec, with_absolute_paths
 from specc.tune import study as studies

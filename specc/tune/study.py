@@ -130,7 +130,7 @@ def open_study(url: str, name: str, direction: str, search: dict, seed: int, *,
                                         sampler=sampler(search, seed),
                                         pruner=pruner(search["pruner"]), load_if_exists=True)
             break
-        except Exception:  # noqa: BLE001 - SQLAlchemy's IntegrityError and kin, per driver
+        except Exception:
             if attempt == 2:
                 raise
             time.sleep(0.5 + attempt)

@@ -46,10 +46,10 @@ def trial_rows(study, parameters) -> list[dict]:
 def write_tables(folder: Path, study, search: dict, settings: dict) -> list[str]:
     """Write the trials table and plots into ``folder``; return the warnings of plots that
     could not be drawn (too few finished trials for importances, ...)."""
+    from specc.errors import SpeccError
     from specc.reports.plots import draw_or_warn
     from specc.reports.runfolder_schema import read_metrics
     from specc.reports.templating import environment, fmt, png_data_uri
-    from specc.errors import SpeccError
     parameters = list(search["parameters"])
     rows = trial_rows(study, parameters)
     metric = settings["metric"]
