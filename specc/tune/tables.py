@@ -1,8 +1,8 @@
 """The trials table of a tuning folder: ``trials.csv``, ``trials.md`` and ``trials.html``,
 with Optuna's matplotlib plots (``optuna.visualization.matplotlib``): the optimization
-history, the parameter importances (fANOVA, Optuna's default evaluator) and the parallel
-coordinates of the parameters. Written by every ``specc tune`` process when it stops, from
-the study's storage, so the table holds every process' trials.
+history, the parameter importances (Optuna's default evaluator: PED-ANOVA in Optuna 5) and
+the parallel coordinates of the parameters. Written by every ``specc tune`` process when it
+stops, from the study's storage, so the table holds every process' trials.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from specc.core.files import write_text
 from specc.tune import study as studies
 
 PLOTS = (("optimization_history.png", "Optimization history", "plot_optimization_history"),
-         ("param_importances.png", "Parameter importances (fANOVA)", "plot_param_importances"),
+         ("param_importances.png", "Parameter importances (Optuna's default evaluator)",
+          "plot_param_importances"),
          ("parallel_coordinate.png", "Parallel coordinates", "plot_parallel_coordinate"))
 """``(file, title, optuna.visualization.matplotlib function)`` of each plot."""
 
