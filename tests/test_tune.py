@@ -321,6 +321,27 @@ def test_a_killed_tune_continues_with_resume(tmp_path):
     assert [int(r["trial"]) for r in rows] == [0, 2, 3, 4]  # the killed trial is left out
 
 
+def test_ctrl_c_stops_a_tune_and_says_how_to_continue(tmp_path):
+    spec = tune_spec(tmp_path, trials=3)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "specc", "tune", str(spec), "--out",
+                             str(out)], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (out / "trials" / "trial-0000" / "spec.yaml").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1].endswith(f"continue with: specc tune --resume {out}")
+    assert "Traceback" not in err
+    study = load_study(out)
+    assert [t.state.name for t in study.trials] == ["FAIL"]  # not counted: resumed below
+    assert main(["tune", "--resume", str(out)]) == 0
+    assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in load_study(out).trials) == 3
+
+
 # --- one study, two processes, a real PostgreSQL server ---
 
 def test_two_processes_share_one_study_on_postgresql(tmp_path, postgresql_url):

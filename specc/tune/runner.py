@@ -248,8 +248,8 @@ def _tune(spec: Spec, folder: Path, settings: dict, search: dict, log, resume: b
                                callbacks=[stop_when_taken], catch=(TrialFailed, Surplus),
                                gc_after_trial=True)
             except (Interrupted, KeyboardInterrupt):  # the trial is failed and not counted
-                raise Interrupted(f"stopped (Ctrl-C) after {len(ran) - 1} trial(s) here; "
-                                  f"continue with: specc tune --resume {folder}") from None
+                raise Interrupted(f"stopped (Ctrl-C) after {max(len(ran) - 1, 0)} trial(s) "
+                                  f"here; continue with: specc tune --resume {folder}") from None
         best_run = _finish(spec, folder, settings, study, log, resume)
     from specc.tune.tables import write_tables
     for warning in write_tables(folder, study, search, settings):
