@@ -29,8 +29,24 @@ HEARTBEAT_INTERVAL = 20
 """Seconds between a running trial's heartbeats (Optuna's ``heartbeat_interval``)."""
 GRACE_PERIOD = 120
 """Seconds without a heartbeat after which another process fails the trial."""
-WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-"""This process' worker id, kept with each trial it runs (user attribute ``specc_worker``)."""
+def _machine() -> str:
+    """This machine as a worker id names it: the host name, the boot id and the pid
+    namespace, so two containers with one host name (whose pids mean different processes)
+    are told apart."""
+    parts = [socket.gethostname().replace(":", "_")]
+    for path, read in (("/proc/sys/kernel/random/boot_id", lambda p: Path(p).read_text()[:8]),
+                       ("/proc/self/ns/pid", lambda p: str(os.stat(p).st_ino))):
+        try:
+            parts.append(read(path).strip())
+        except OSError:
+            parts.append("-")
+    return "/".join(parts)
+
+
+MACHINE = _machine()
+WORKER = f"{MACHINE}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+"""This process' worker id, kept with each trial it runs (user attribute ``specc_worker``):
+``machine:pid:random``."""
 
 ERROR, SURPLUS = "specc_error", "specc_surplus"
 """User attributes of a failed trial: why it failed (it counts), or that it was surplus."""
@@ -163,11 +179,10 @@ def fail_dead_trials(study) -> list[int]:
     (``optuna.storages.fail_stale_trials``). Returns the numbers failed here."""
     optuna = optuna_module()
     failed = []
-    host = socket.gethostname()
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         worker = str(t.user_attrs.get("specc_worker", ""))
         parts = worker.split(":")
-        if len(parts) == 3 and parts[0] == host and worker != WORKER \
+        if len(parts) == 3 and parts[0] == MACHINE and parts[1].isdigit() and worker != WORKER \
                 and not _alive(int(parts[1])):
             study.tell(t.number, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
             failed.append(t.number)
