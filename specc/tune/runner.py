@@ -119,6 +119,7 @@ def tune_spec(spec: Spec, out: str | Path | None = None, *, storage: str | None 
         raise UsageError(f"{spec.path} has no search: section (what specc tune searches; "
                          "see docs/spec.md)")
     search = spec.resolved["search"]
+    studies.optuna_module()  # before anything is written
     folder = Path(out) if out else default_tune_dir(spec.name)
     settings = _settings(spec, folder, storage, study_name, resume, trials)
     folder.mkdir(parents=True, exist_ok=True)
