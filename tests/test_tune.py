@@ -174,7 +174,8 @@ def test_tune_runs_the_budget_and_tests_the_best_spec_once(tuned):
     for t in study.trials:  # each trial: a finished run folder scored on validation
         m = json.loads((out / "trials" / f"trial-{t.number:04d}" / "metrics.json").read_text())
         assert m["evaluated_on"] == "validation" and m["n_test"] == m["n_validation"] == 30
-        assert "test" not in m["data_source"] or True
+        report = (out / "trials" / f"trial-{t.number:04d}" / "report.md").read_text()
+        assert "| evaluated on | the validation split (a specc tune trial" in report
     best = study.best_trial
     assert best.value == min(t.value for t in study.trials if t.value is not None)
     history = list(csv.DictReader(open(out / "trials" / f"trial-{best.number:04d}" /
@@ -191,6 +192,7 @@ def test_tune_runs_the_budget_and_tests_the_best_spec_once(tuned):
     # ... trained once more and evaluated once on the test split
     m = json.loads((out / "best" / "metrics.json").read_text())
     assert "evaluated_on" not in m and m["n_test"] == 60 and m["accuracy"] > 0.5
+    assert "evaluated on" not in (out / "best" / "report.md").read_text()
     assert study.user_attrs["specc_best"] == {"trial": best.number,
                                               "run": str((out / "best").resolve())}
     assert printed.count("\ntrial ") + printed.startswith("trial ") == 5
@@ -343,6 +345,21 @@ def test_ctrl_c_stops_a_tune_and_says_how_to_continue(tmp_path):
 
 
 # --- one study, two processes, a real PostgreSQL server ---
+
+def test_processes_starting_together_on_a_new_database_all_open_the_study(postgresql_url):
+    from tests.postgres import new_database
+    url = new_database(postgresql_url, "tune_race")
+    code = ("import sys; from specc.tune.study import open_study; "
+            "s = open_study(sys.argv[1], 'race', 'minimize', {'pruner': 'none'}, 1); "
+            "print(s.study_name)")
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(4)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in results]
+    assert [out.strip() for out, _ in results] == ["race"] * 4
+    assert [s.study_name for s in optuna.get_all_study_summaries(url)] == ["race"]
+
 
 def test_two_processes_share_one_study_on_postgresql(tmp_path, postgresql_url):
     from tests.postgres import new_database

@@ -83,25 +83,46 @@ def redact(url: str) -> str:
         return url.split("@")[-1]
 
 
-def storage(url: str):
+def storage(url: str, attempts: int = 3):
     """An ``optuna.storages.RDBStorage`` on ``url`` with heartbeats.
+
+    Processes that start together on a new database race to create Optuna's tables (one
+    gets a duplicate-key or duplicate-table error): a database error is tried again,
+    ``attempts`` times in all, 0.5 s and 1.5 s apart.
 
     Raises:
         UsageError: a URL SQLAlchemy cannot parse, a missing database driver, or a server
             that cannot be reached (one line, password hidden).
     """
     optuna = optuna_module()
-    try:
-        return optuna.storages.RDBStorage(
-            url, heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD,
-            engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None)
-    except ModuleNotFoundError as e:
-        raise UsageError(f"--storage {redact(url)}: its database driver is not installed "
-                         f"({e.name}; for PostgreSQL: pip install psycopg2-binary)") from None
-    except Exception as e:  # noqa: BLE001 - SQLAlchemy/driver errors: one line
-        from specc.errors import one_line
-        raise UsageError(f"--storage {redact(url)}: cannot open the study storage "
-                         f"({one_line(f'{type(e).__name__}: {e}')})") from None
+    from sqlalchemy.exc import DBAPIError
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(
+                url, heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD,
+                engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None)
+        except ModuleNotFoundError as e:
+            raise UsageError(f"--storage {redact(url)}: its database driver is not installed "
+                             f"({e.name}; for PostgreSQL: pip install psycopg2-binary)") from None
+        except DBAPIError:
+            if attempt + 1 < attempts:
+                time.sleep(0.5 + attempt)
+                continue
+            raise _unusable(url) from None
+        except Exception:  # noqa: BLE001 - SQLAlchemy/driver errors: one line
+            raise _unusable(url) from None
+    raise AssertionError("unreachable")
+
+
+def _unusable(url: str) -> UsageError:
+    """The one-line error of a storage that cannot be opened, from the exception being
+    handled."""
+    import sys
+
+    from specc.errors import one_line
+    e = sys.exc_info()[1]
+    return UsageError(f"--storage {redact(url)}: cannot open the study storage "
+                      f"({one_line(f'{type(e).__name__}: {e}')})")
 
 
 def sampler(search: dict, seed: int, number: int = 0):
@@ -140,17 +161,17 @@ def open_study(url: str, name: str, direction: str, search: dict, seed: int, *,
     if must_exist and name not in names:
         raise UsageError(f"--resume: no study {name!r} in {redact(url)}"
                          + (f" (it has: {', '.join(names)})" if names else ""))
+    from sqlalchemy.exc import DBAPIError
     for attempt in range(3):  # processes starting together on a new database race to
-        try:                  # create Optuna's tables and the study: the losers load it
+        try:                  # create the study: the losers load it when they try again
             study = optuna.create_study(storage=store, study_name=name, direction=direction,
                                         sampler=sampler(search, seed),
                                         pruner=pruner(search["pruner"]), load_if_exists=True)
             break
-        except Exception:
+        except DBAPIError:
             if attempt == 2:
-                raise
+                raise _unusable(url) from None
             time.sleep(0.5 + attempt)
-            store = storage(url)
     if study.direction.name.lower() != direction:
         raise UsageError(f"study {name!r} in {redact(url)} was made to "
                          f"{study.direction.name.lower()}, this spec's objective to "
