@@ -78,8 +78,8 @@ def tune(spec: Spec | str | Path | None, out: str | Path | None = None, *,
     Args:
         spec: a :class:`Spec` or a spec file's path (None with ``resume``).
         out: the tuning folder (default ``tunes/<name>-<UTC time>``).
-        resume: a tuning folder to continue (its ``tune.json`` names the spec file and
-            study; the spec must still have the same search).
+        resume: a tuning folder to continue (its ``tune.json`` names the spec file, the
+            ``--set`` overrides and the study; the spec must still have the same search).
         storage: the study's SQLAlchemy URL (default ``TUNE_DIR/study.db``); with one
             shared by several processes, each runs trials until ``search.trials`` are taken.
         study: the study name (default: the spec's name).
@@ -91,11 +91,12 @@ def tune(spec: Spec | str | Path | None, out: str | Path | None = None, *,
             in use or holding another study; a storage that cannot be opened; Optuna not
             installed. RunError: the tuning folder cannot be written.
     """
-    from specc.tune.runner import saved_spec_file, tune_spec
+    from specc.tune.runner import saved_spec, tune_spec
     log = callback or _quiet
     if resume is not None:
         if spec is None:
-            spec = load_spec(saved_spec_file(resume))
+            spec_file, overrides = saved_spec(resume)
+            spec = load_spec(spec_file, overrides=overrides)
         out = resume
     elif spec is None:
         raise UsageError("tune needs a spec (or resume=TUNE_DIR)")

@@ -324,13 +324,15 @@ def test_a_killed_tune_continues_with_resume(tmp_path):
 
 
 def test_ctrl_c_stops_a_tune_and_says_how_to_continue(tmp_path):
-    spec = tune_spec(tmp_path, trials=3)
+    spec = tune_spec(tmp_path, trials=2)
     out = tmp_path / "out"
+    # 400 epochs: the signal lands in model.fit, after the first epoch's checkpoint (as in
+    # tests/test_resume.py), not in TensorFlow's start-up
     proc = subprocess.Popen([sys.executable, "-m", "specc", "tune", str(spec), "--out",
-                             str(out)], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                             str(out), "--set", "train.epochs=400"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
-    while not (out / "trials" / "trial-0000" / "spec.yaml").exists():
+    while not (out / "trials" / "trial-0000" / "checkpoint" / "state.json").exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
@@ -340,8 +342,15 @@ def test_ctrl_c_stops_a_tune_and_says_how_to_continue(tmp_path):
     assert "Traceback" not in err
     study = load_study(out)
     assert [t.state.name for t in study.trials] == ["FAIL"]  # not counted: resumed below
+    saved = json.loads((out / "tune.json").read_text())
+    assert saved["overrides"] == {"train": {"optimizer": {"name": "adam", "learning_rate": 0.01},
+                                            "batch_size": 16, "epochs": 400, "seed": 3}}
+    saved["overrides"]["train"]["epochs"] = 2  # resume with the --set it keeps, made short
+    (out / "tune.json").write_text(json.dumps(saved))
     assert main(["tune", "--resume", str(out)]) == 0
-    assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in load_study(out).trials) == 3
+    study = load_study(out)
+    assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials) == 2
+    assert all(len(t.intermediate_values) == 2 for t in study.trials[1:])
 
 
 # --- one study, two processes, a real PostgreSQL server ---

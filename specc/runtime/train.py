@@ -92,7 +92,7 @@ def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None, 
     log(f"run folder: {folder}" + (f" (resuming after epoch {resume['epoch']})" if resume else ""))
     if not resume:  # what --resume needs to load the spec again
         write_text(folder / RUN_FILE, json.dumps({"spec_file": str(Path(spec.path).resolve()),
-                                                  "overrides": _overrides(spec),
+                                                  "overrides": overrides_of(spec),
                                                   "allow_large": spec.allow_large,
                                                   "train_fraction": train_fraction}) + "\n")
     (folder / "error.txt").unlink(missing_ok=True)
@@ -296,7 +296,7 @@ def _started_run(folder: Path) -> tuple[dict, object, dict]:
     return started, spec, saved
 
 
-def _overrides(spec) -> dict:
+def overrides_of(spec) -> dict:
     """``{path: value}`` for every top-level value where ``spec`` differs from its file (the
     ``--set`` overrides and ``Spec.replace`` changes), so ``--resume`` can rebuild it; ``{}``
     for a spec given as a mapping (resume then compares against the run's spec.yaml)."""

@@ -146,7 +146,8 @@ def _settings(spec: Spec, folder: Path, storage: str | None, study_name: str | N
             ``resume`` and no tuning in it.
     """
     search = spec.resolved["search"]
-    wanted = {"spec_file": str(Path(spec.path).resolve()),
+    from specc.runtime.train import overrides_of
+    wanted = {"spec_file": str(Path(spec.path).resolve()), "overrides": overrides_of(spec),
               "study": study_name or spec.name,
               "storage": studies.redact(storage) if storage else None,
               "trials": trials or search["trials"],
@@ -173,8 +174,9 @@ def _settings(spec: Spec, folder: Path, storage: str | None, study_name: str | N
     return {**wanted, "url": storage or studies.default_storage(folder), "new": True}
 
 
-def saved_spec_file(folder: str | Path) -> Path:
-    """The spec file the tuning in ``folder`` was started from (its ``tune.json``).
+def saved_spec(folder: str | Path) -> tuple[Path, dict]:
+    """``(spec file, overrides)`` the tuning in ``folder`` was started from (its
+    ``tune.json``): the file and the top-level values ``--set`` changed in it.
 
     Raises:
         UsageError: ``folder`` holds no tuning, or its spec file is gone.
@@ -182,10 +184,14 @@ def saved_spec_file(folder: str | Path) -> Path:
     path = Path(folder) / TUNE_FILE
     if not path.is_file():
         raise UsageError(f"--resume: {folder} holds no specc tuning (no {TUNE_FILE})")
-    spec_file = Path(_read_settings(path)["spec_file"])
+    saved = _read_settings(path)
+    spec_file = Path(saved["spec_file"])
     if not spec_file.is_file():
         raise UsageError(f"--resume: {folder} was tuned from {spec_file}, which is gone")
-    return spec_file
+    overrides = saved.get("overrides") or {}
+    if not isinstance(overrides, dict):
+        raise UsageError(f"{path}: overrides: expected a mapping")
+    return spec_file, overrides
 
 
 def _read_settings(path: Path) -> dict:
