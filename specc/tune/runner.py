@@ -261,7 +261,7 @@ def _tune(spec: Spec, folder: Path, settings: dict, search: dict, log, resume: b
     from specc.tune.tables import write_tables
     for warning in write_tables(folder, study, search, settings):
         log(f"warning: {warning}")
-    best = _best(study)
+    best = studies.best_trial(study)
     taken = len(studies.counted(study))
     log(f"tuned: {taken} of {n} trials ({len(ran)} in this process); "
         + (f"best trial {best.number}, {settings['metric']} {best.value:.4g}; "
@@ -342,14 +342,6 @@ def _short(path: str) -> str:
     return path.rsplit(".", 1)[-1]
 
 
-def _best(study):
-    """The best finished trial, or None."""
-    try:
-        return study.best_trial
-    except ValueError:
-        return None
-
-
 def _finish(spec: Spec, folder: Path, settings: dict, study, log, resume: bool) -> Path | None:
     """Write ``best.yaml`` and train it once, tested, into ``best/`` when this process is
     the one to: no trial runs, the study's best trial has no test run yet, and this process
@@ -357,12 +349,11 @@ def _finish(spec: Spec, folder: Path, settings: dict, study, log, resume: bool) 
     tested in ``best-trial-NNNN/``; the first test run stays."""
     optuna = studies.optuna_module()
     done = study.user_attrs.get(BEST_ATTR)
-    best = _best(study)
+    best = studies.best_trial(study)
     if isinstance(done, dict) and best is not None and done.get("trial") == best.number:
         log(f"best spec (trial {best.number}) already trained and tested: {done.get('run')}")
         return Path(done["run"]) if isinstance(done.get("run"), str) else None
-    trials = study.get_trials(deepcopy=False)
-    counted = [t for t in trials if studies.counts(t)]
+    counted = studies.counted(study)
     running = [t for t in counted if t.state == optuna.trial.TrialState.RUNNING]
     if running:
         log(f"{len(running)} trial(s) still running in other processes; the one that "

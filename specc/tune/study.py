@@ -194,6 +194,14 @@ def counted(study, below: int | None = None) -> list:
             if counts(t) and (below is None or t.number < below)]
 
 
+def best_trial(study):
+    """The study's best finished trial (``study.best_trial``), or None when none finished."""
+    try:
+        return study.best_trial
+    except ValueError:
+        return None
+
+
 def fail_dead_trials(study) -> list[int]:
     """Mark failed every running trial whose process is gone: on this machine, a pid that
     no longer runs (at once); elsewhere, Optuna's heartbeat grace period

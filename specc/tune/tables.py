@@ -84,20 +84,14 @@ def write_tables(folder: Path, study, search: dict, settings: dict) -> list[str]
     context = {"study": settings["study"], "metric": metric,
                "direction": settings["direction"], "budget": settings["trials"],
                "parameters": parameters, "rows": rows, "plots": drawn, "best": best,
-               "best_trial": _best_number(study), "fmt": fmt, "warnings": warnings}
+               "best_trial": getattr(studies.best_trial(study), "number", None), "fmt": fmt,
+               "warnings": warnings}
     env = environment(autoescape=False)
     write_text(folder / "trials.md", env.get_template("trials.md.j2").render(**context))
     html = environment(autoescape=True).get_template("trials.html.j2").render(
         **context, images={p["file"]: png_data_uri(folder / p["file"]) for p in drawn})
     write_text(folder / "trials.html", html)
     return warnings
-
-
-def _best_number(study) -> int | None:
-    try:
-        return study.best_trial.number
-    except ValueError:
-        return None
 
 
 def _plot(study, function: str, path: Path) -> None:
