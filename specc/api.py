@@ -61,8 +61,8 @@ def train(spec: Spec | str | Path, out: str | Path | None = None, *,
         raise UsageError(f"{spec.path} is a pretraining spec (task: {spec.task}): run "
                          f"specc pretrain {spec.path}")
     if spec.uses_keras:
-        from specc.core.quiet import import_keras
-        import_keras()
+        from specc.compiler.backends import use_backend
+        use_backend(spec)
     from specc.runtime.train import train_spec
     return Run(train_spec(spec, out=out, log=callback or _quiet))
 
@@ -103,8 +103,8 @@ def tune(spec: Spec | str | Path | None, out: str | Path | None = None, *,
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
     if spec.uses_keras:
-        from specc.core.quiet import import_keras
-        import_keras()
+        from specc.compiler.backends import use_backend
+        use_backend(spec)
     return tune_spec(spec, out, storage=storage, study_name=study, resume=resume is not None,
                      trials=trials, log=log)
 

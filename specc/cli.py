@@ -331,9 +331,9 @@ def cmd_schema(args) -> int:
 
 def cmd_build(args) -> int:
     """Compile the spec and print Keras' summary; ``--save`` writes a ``.keras`` file."""
-    from specc.core.quiet import import_keras
     spec = _load(args, args.spec, require=MODEL_RESOURCES)
-    import_keras()
+    from specc.compiler.backends import use_backend
+    use_backend(spec)
     from specc.compiler.model import compile_spec
     model = compile_spec(spec)
     if not spec.model_kind.keras:
@@ -395,9 +395,7 @@ def cmd_train(args) -> int:
                 or args.overrides:
             raise UsageError("--resume RUN_DIR takes no SPEC, --epochs, --set, --out or "
                              "--train-fraction: the run folder has them")
-        from specc.core.quiet import import_keras
-        import_keras()
-        from specc.runtime.train import resume_run
+        from specc.runtime.train import resume_run  # imports Keras on the run's backend
         resume_run(args.resume)
         return 0
     if args.spec is None:
@@ -416,8 +414,8 @@ def cmd_train(args) -> int:
                          "fitted once")
     spec = _override_epochs(spec, args.epochs)
     if spec.uses_keras:
-        from specc.core.quiet import import_keras
-        import_keras()
+        from specc.compiler.backends import use_backend
+        use_backend(spec)
     if fractions is not None:
         from specc.runtime.sweep import learning_curve
         learning_curve(spec, fractions, out=args.out)
@@ -504,8 +502,8 @@ def cmd_pretrain(args) -> int:
                          f"masked_lm (use specc train)")
     _require(spec)
     spec = _override_epochs(spec, args.epochs)
-    from specc.core.quiet import import_keras
-    import_keras()
+    from specc.compiler.backends import use_backend
+    use_backend(spec)
     from specc.runtime.pretrain import pretrain_spec
     pretrain_spec(spec, out=args.out)
     return 0
@@ -568,8 +566,8 @@ def cmd_graph(args) -> int:
     if not spec.model_kind.keras:
         raise UsageError("specc graph draws Keras models; this spec is a scikit-learn "
                          "pipeline (specc build prints its steps)")
-    from specc.core.quiet import import_keras
-    import_keras()
+    from specc.compiler.backends import use_backend
+    use_backend(spec)
     from specc.compiler.graph import write_graph
     from specc.compiler.model import compile_spec
     print(f"wrote {write_graph(compile_spec(spec), args.out or f'{spec.name}.svg')}")

@@ -15,6 +15,10 @@ per epoch is the same as without bucketing (``ceil(n / batch_size)``, all full: 
 fairseq/AllenNLP's bucket iterators; it pays off because a recurrent layer's time per
 batch grows with the batch's length. Results equal pad-to-max results only where
 padding is masked (:func:`specc.compiler.lengths.bucketing_blocker`).
+
+On the JAX and PyTorch backends the same functions return ``keras.utils.PyDataset``
+objects that form batches the same way from NumPy arrays (:mod:`specc.compiler.pybatches`),
+so training needs no TensorFlow there.
 """
 
 from __future__ import annotations
@@ -55,6 +59,13 @@ def lengths(x) -> np.ndarray:
     if isinstance(x, dict):
         return np.asarray(x[LENGTH_KEY]).sum(axis=1).astype("int32")
     return np.count_nonzero(np.asarray(x), axis=1).astype("int32")
+
+
+def tf_pipelines() -> bool:
+    """Whether Keras runs on TensorFlow (tf.data pipelines) rather than JAX or PyTorch
+    (:mod:`specc.compiler.pybatches`)."""
+    import keras
+    return keras.backend.backend() == "tensorflow"
 
 
 def _trimmer(plan: Batching, max_len: int):
@@ -114,6 +125,9 @@ def train_dataset(x, y, batch_size: int, *, seed: int, shuffle: bool = True,
         shuffle: False keeps the order (series data).
         plan: bucketing settings.
     """
+    if not tf_pipelines():
+        from specc.compiler.pybatches import train_batches
+        return train_batches(x, y, batch_size, seed=seed, shuffle=shuffle, plan=plan)
     import tensorflow as tf
     n = _rows(x)
     batch_size = min(batch_size, n)
@@ -140,6 +154,9 @@ def eval_dataset(x, y, batch_size: int, plan: Batching = Batching()):
 
     ``y`` may be None (prediction: the dataset yields inputs only).
     """
+    if not tf_pipelines():
+        from specc.compiler.pybatches import eval_batches
+        return eval_batches(x, y, batch_size, plan)
     import tensorflow as tf
     n = _rows(x)
     lens = lengths(x) if plan.bucketing else np.zeros(n, "int32")

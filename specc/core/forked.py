@@ -26,7 +26,8 @@ from collections.abc import Callable
 def can_fork() -> bool:
     """Whether :func:`start` runs work in a child (see the module docstring)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return ((cpus or 1) > 1 and "tensorflow" not in sys.modules
+    threaded = {"tensorflow", "jax", "torch"} & set(sys.modules)  # unsafe to fork
+    return ((cpus or 1) > 1 and not threaded
             and "fork" in multiprocessing.get_all_start_methods())
 
 

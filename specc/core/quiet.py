@@ -25,6 +25,26 @@ def _muted_import(import_fn):
         os.close(saved)
 
 
+def import_tensorflow():
+    """Import and return ``tensorflow`` quietly: the tokenization library
+    (``TextVectorization``, keras-hub's tokenizers) under every Keras backend.
+
+    Raises:
+        RunError: TensorFlow is not installed (texts cannot be tokenized here; a run whose
+            token ids are in the preprocessing cache needs none).
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    import importlib
+    import importlib.util
+    if importlib.util.find_spec("tensorflow") is None:
+        from specc.errors import RunError
+        raise RunError("tokenizing texts needs TensorFlow, which is not installed: pip install "
+                       "tensorflow (or train from token ids already in the preprocessing cache)")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return _muted_import(lambda: importlib.import_module("tensorflow"))
+
+
 def import_keras_hub():
     """Import and return ``keras_hub`` (after :func:`import_keras`), quietly.
 
@@ -42,19 +62,54 @@ def import_keras_hub():
     return _muted_import(lambda: importlib.import_module("keras_hub"))
 
 
-def import_keras():
-    """Import and return ``keras`` with C++-level stderr silenced during the import.
+BACKEND_PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+"""The Keras backends specc trains on (https://keras.io/getting_started/#configuring-your-
+backend), each with the module it needs and the PyPI package that installs it."""
 
-    The backend is ``KERAS_BACKEND`` if set, else tensorflow.
+
+def loaded_backend() -> str | None:
+    """The backend of the Keras already imported in this process, or None (not imported)."""
+    keras = sys.modules.get("keras")
+    return keras.backend.backend() if keras is not None else None
+
+
+def import_keras(backend: str | None = None):
+    """Import and return ``keras`` on ``backend``, with C++-level stderr silenced during
+    the import.
+
+    Args:
+        backend: ``tensorflow``, ``jax`` or ``torch``; None: ``KERAS_BACKEND`` if set, else
+            the backend already loaded, else tensorflow. The choice is made before Keras
+            is imported (Keras reads ``KERAS_BACKEND`` once, at import).
+
+    Raises:
+        UsageError: not one of the three backends.
+        RunError: the backend's package is not installed (one line naming what to
+            install), or Keras is already imported in this process on another backend.
     """
+    from specc.errors import RunError, UsageError
+    backend = backend or os.environ.get("KERAS_BACKEND") or loaded_backend() or "tensorflow"
+    if backend not in BACKEND_PACKAGES:
+        raise UsageError(f"{backend!r} is not a Keras backend specc trains on (KERAS_BACKEND or "
+                         f"train.backend): use one of {', '.join(BACKEND_PACKAGES)}")
     if "keras" in sys.modules:
+        loaded = loaded_backend()
+        if loaded != backend:
+            raise RunError(f"Keras is already imported in this process on the {loaded} backend, "
+                           f"not {backend}: a process runs one backend; start a new one with "
+                           f"KERAS_BACKEND={backend}")
         return sys.modules["keras"]
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import importlib.util
+    package = BACKEND_PACKAGES[backend]
+    if importlib.util.find_spec(package) is None:
+        raise RunError(f"the {backend} backend needs {package}, which is not installed: "
+                       f"pip install {package}")
+    os.environ["KERAS_BACKEND"] = backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     def _load():
         import keras
-        if os.environ["KERAS_BACKEND"] == "tensorflow":
+        if backend == "tensorflow":
             import tensorflow  # noqa: F401  (loads its C++ runtime while fd 2 is muted)
         return keras
     return _muted_import(_load)

@@ -7,6 +7,12 @@ words by descending frequency, ``num_words`` ids in all. With ``oov_token: null`
 out-of-vocabulary words are dropped, as the classic Tokenizer does. Sequences are
 then cut and padded by ``keras.utils.pad_sequences`` (``pre`` or ``post``).
 See https://keras.io/api/layers/preprocessing_layers/text/text_vectorization/.
+
+The ids are NumPy arrays whatever the Keras backend: ``TextVectorization`` runs its
+TensorFlow ops under every backend (TensorFlow stays the tokenization library), in its
+dense mode (``ragged=True`` exists on the TensorFlow backend only). A fitted encoder
+restored from the preprocessing cache builds no layer until it encodes, so a run whose
+ids are cached trains where TensorFlow is not installed.
 """
 
 from __future__ import annotations
@@ -16,10 +22,31 @@ from pathlib import Path
 
 import numpy as np
 
-from specc.core.quiet import import_keras
+from specc.core.quiet import import_keras, import_tensorflow
 
 ENCODE_BATCH = 2048
-"""Texts vectorized per call (bounds the dense intermediate: batch x longest text)."""
+"""Texts vectorized per call, at most."""
+
+ENCODE_IDS = 1 << 23
+"""Ids per call, at most (rows x the longest row's estimated tokens): bounds the dense
+intermediate ``TextVectorization`` returns, right-padded to the batch's longest text
+(8 Mi int64 ids = 64 MiB; one text longer than this is encoded alone)."""
+
+
+def encode_batches(texts: list[str], split: str) -> list[tuple[int, int]]:
+    """``(start, stop)`` slices of ``texts`` in order, each at most :data:`ENCODE_BATCH`
+    texts whose row count times the longest text's estimated token count (whitespace
+    words, or characters with ``split: character``) stays within :data:`ENCODE_IDS`."""
+    out, start, longest = [], 0, 0
+    for i, text in enumerate(texts):
+        size = len(text) if split == "character" else len(text.split())
+        longest = max(longest, size, 1)
+        if i > start and ((i - start + 1) * longest > ENCODE_IDS or i - start == ENCODE_BATCH):
+            out.append((start, i))
+            start, longest = i, max(size, 1)
+    if start < len(texts):
+        out.append((start, len(texts)))
+    return out
 
 
 def pad_rows(values: np.ndarray, splits: np.ndarray, max_len: int, padding: str = "pre",
@@ -67,6 +94,7 @@ class TextEncoder:
         self.truncating = truncating
         self.split = split
         self._layer = None
+        self._vocab: list[str] | None = None
 
     @classmethod
     def from_spec(cls, preprocessing: dict) -> "TextEncoder":
@@ -79,27 +107,40 @@ class TextEncoder:
         """Learn the vocabulary from ``texts`` (the training split only)."""
         self._layer = self._vectorizer()
         self._layer.adapt(np.asarray(texts, dtype=object), batch_size=ENCODE_BATCH)
+        vocab = list(self._layer.get_vocabulary())
+        vocab[1] = self.oov_token if self.oov_token is not None else "[UNK]"
+        self._vocab = vocab
         return self
 
     @property
     def vocabulary(self) -> list[str]:
-        """Tokens by id: ``[""(padding), oov_token, most frequent word, ...]``."""
-        vocab = list(self._layer.get_vocabulary())
-        vocab[1] = self.oov_token if self.oov_token is not None else "[UNK]"
-        return vocab
+        """Tokens by id: ``[""(padding), oov_token, most frequent word, ...]``.
+
+        Raises:
+            ValueError: the encoder is neither fitted nor restored.
+        """
+        if self._vocab is None:
+            raise ValueError("the text encoder has no vocabulary yet (fit or restore it)")
+        return list(self._vocab)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Token ids of ``texts``: int32 array ``(len(texts), max_len)``."""
+        """Token ids of ``texts``: int32 array ``(len(texts), max_len)``.
+
+        Texts go through ``TextVectorization`` in slices (:func:`encode_batches`); each
+        dense, right-padded slice is turned back into rows (ids are never 0: 0 is padding)
+        and cut and padded by :func:`pad_rows`.
+        """
+        if self._layer is None:
+            self._layer = self._vectorizer(vocabulary=self.vocabulary[2:])
         parts = [np.zeros((0, self.max_len), np.int32)]
-        for start in range(0, len(texts), ENCODE_BATCH):
-            ragged = self._layer(np.asarray(texts[start:start + ENCODE_BATCH], dtype=object))
-            values = np.asarray(ragged.flat_values, dtype=np.int32)
-            splits = np.asarray(ragged.row_splits, dtype=np.int64)
+        for start, stop in encode_batches(texts, self.split):
+            dense = np.asarray(self._layer(np.asarray(texts[start:stop], dtype=object)))
+            keep = dense != 0
             if self.oov_token is None:  # the classic Tokenizer drops unknown words
-                keep = values != 1
-                splits = np.concatenate([[0], np.cumsum(keep)])[splits]
-                values = values[keep]
-            parts.append(pad_rows(values, splits, self.max_len, self.padding, self.truncating))
+                keep &= dense != 1
+            splits = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
+            parts.append(pad_rows(dense[keep].astype(np.int32), splits, self.max_len,
+                                  self.padding, self.truncating))
         return np.concatenate(parts)
 
     @classmethod
@@ -120,17 +161,19 @@ class TextEncoder:
         return enc._use_vocabulary(vocab)
 
     def _use_vocabulary(self, vocab: list[str]) -> "TextEncoder":
-        """Take a vocabulary as :attr:`vocabulary` lists it (padding and OOV first)."""
-        self._layer = self._vectorizer(vocabulary=list(vocab[2:]))
+        """Take a vocabulary as :attr:`vocabulary` lists it (padding and OOV first); the
+        ``TextVectorization`` layer is built when :meth:`encode` first needs it."""
+        self._vocab, self._layer = list(vocab), None
         return self
 
-    def _vectorizer(self, ragged: bool = True, **kwargs):
-        """The ``keras.layers.TextVectorization`` these settings describe (int ids; ragged,
-        or right-padded with 0 to the batch's longest text)."""
+    def _vectorizer(self, **kwargs):
+        """The ``keras.layers.TextVectorization`` these settings describe: int ids,
+        right-padded with 0 to the batch's longest text."""
         keras = import_keras()
+        import_tensorflow()  # the layer's ops, quietly, whatever the backend
         return keras.layers.TextVectorization(
             max_tokens=self.num_words, standardize=self.standardize, split=self.split,
-            output_mode="int", ragged=ragged, **kwargs)
+            output_mode="int", ragged=False, **kwargs)
 
     def string_model(self, name: str = "text_to_ids"):
         """A Keras model: a batch of raw strings ``(batch,)`` -> the int32 ids
@@ -140,7 +183,7 @@ class TextEncoder:
         from specc.preprocessing.padding import PadSequences
         keras = import_keras()
         texts = keras.Input(shape=(), dtype="string", name="texts")
-        ids = self._vectorizer(ragged=False, vocabulary=list(self.vocabulary[2:]))(texts)
+        ids = self._vectorizer(vocabulary=self.vocabulary[2:])(texts)
         ids = PadSequences(self.max_len, self.padding, self.truncating,
                            drop_oov=self.oov_token is None)(ids)
         return keras.Model(texts, ids, name=name)

@@ -20,7 +20,9 @@ from specc.data import is_series
 
 JIT_LENGTH_MULTIPLE = 32
 """With XLA and bucketing, batch lengths are rounded up to a multiple of this, so XLA
-compiles at most ``ceil(max_len / 32)`` programs instead of one per distinct length."""
+compiles at most ``ceil(max_len / 32)`` programs instead of one per distinct length.
+The JAX backend always compiles (Keras' ``jit_compile="auto"`` is XLA there), so it
+rounds too."""
 
 
 @dataclass(frozen=True)
@@ -55,5 +57,7 @@ def run_options(resolved, gpus: int) -> RunOptions:
     mixed = gpus > 0 if mixed == "auto" else bool(mixed)
     padding = ("post" if series else kind_of(resolved).fixed_padding
                or resolved["preprocessing"]["sequence"]["padding"])
-    multiple = JIT_LENGTH_MULTIPLE if bucketing and jit is True else 1
+    import keras
+    compiles = jit is True or (jit == "auto" and keras.backend.backend() == "jax")
+    multiple = JIT_LENGTH_MULTIPLE if bucketing and compiles else 1
     return RunOptions(Batching(bucketing, padding, multiple), jit, mixed)

@@ -102,8 +102,16 @@ def pretrain_spec(spec, out: str | None = None, log=print) -> Path:
         RunError: the loss became NaN/inf, or the run folder cannot be written.
         UsageError: another process holds the run folder.
     """
+    from specc.compiler.backends import use_backend
+    use_backend(spec)  # before the run folder: a missing backend leaves no trace
+    from specc.runtime import distribute
+    dist = distribute.for_spec(spec)  # before TensorFlow's first operation
+    if not dist.is_chief:
+        out = distribute.scratch_folder()  # a non-chief worker's run: removed at exit
     with new_run_dir(out or default_run_dir(spec.name)) as folder:
-        return _pretrain(spec, folder, log)
+        folder = _pretrain(spec, folder, log)
+    dist.finish()  # multi-worker: every worker exits together
+    return folder
 
 
 def _pretrain(spec, folder: Path, log) -> Path:
@@ -119,6 +127,7 @@ def _pretrain(spec, folder: Path, log) -> Path:
     from specc.compiler.optimizers import build_optimizer
     from specc.data import load_dataset
     from specc.runtime.device import describe_device, gpu_count
+    from specc.runtime.distribute import for_spec
     from specc.runtime.fit_keras import NanGuard, model_summary, nan_error, param_counts
     from specc.runtime.options import run_options
     from specc.runtime.prepare import encode_splits, make_encoder
@@ -149,10 +158,8 @@ def _pretrain(spec, folder: Path, log) -> Path:
     log(f"device: {device}")
 
     options = run_options(resolved, gpu_count())
+    dist = for_spec(spec)
     keras.utils.set_random_seed(train["seed"])
-    backbone = masked_lm_backbone(resolved, len(vocabulary), spec.base_dir)
-    model = build_masked_lm(backbone)
-    masker = mask_generator(resolved, vocabulary)
     batch_size = train["batch_size"]
     per_pass = steps_per_epoch(len(texts_train), batch_size)
     steps = max(1, -(-per_pass // EVALUATIONS_PER_PASS))
@@ -160,13 +167,22 @@ def _pretrain(spec, folder: Path, log) -> Path:
     # BertMaskedLM predicts no [CLS] classification: its pooler gets no gradient (expected).
     warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables "
                                               r"\['pooled_dense/kernel', 'pooled_dense/bias'\]")
-    model.compile(optimizer=build_optimizer(train["optimizer"], steps * points),
-                  loss=keras.losses.SparseCategoricalCrossentropy(
-                      from_logits=True, reduction="mean_with_sample_weight"),
-                  weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-                  jit_compile=options.jit_compile)
-    validation = validation_batches(x_val, masker, batch_size)
-    batches = masked_batches(x_train, masker, batch_size, train["seed"], options.batching)
+
+    def make():  # model and optimizer variables are made under the strategy
+        backbone = masked_lm_backbone(resolved, len(vocabulary), spec.base_dir)
+        model = build_masked_lm(backbone)
+        model.compile(optimizer=build_optimizer(train["optimizer"], steps * points),
+                      loss=keras.losses.SparseCategoricalCrossentropy(
+                          from_logits=True, reduction="mean_with_sample_weight"),
+                      weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+                      jit_compile=options.jit_compile)
+        return model
+    model = dist.build(make)
+    backbone = model.backbone
+    masker = mask_generator(resolved, vocabulary)
+    validation = dist.shard(validation_batches(x_val, masker, batch_size))
+    batches = dist.shard(masked_batches(x_train, masker, batch_size, train["seed"],
+                                        options.batching))
     guard = NanGuard()
     progress, verbose = progress_callbacks(log)
     t1 = time.perf_counter()
@@ -202,10 +218,13 @@ def _pretrain(spec, folder: Path, log) -> Path:
         "train_seconds": round(train_seconds, 3), "prepare_seconds": round(prep_seconds, 3),
         "examples_per_second": round(steps * points * batch_size / train_seconds, 1),
         "params": param_counts(model), "backbone_params": int(backbone.count_params()),
-        "device": device, "runtime": options.describe(), "preset": str(preset),
+        "device": device, "runtime": {**options.describe(), **dist.describe()},
+        "preset": str(preset),
         "keras_version": keras.__version__,
     }
     write_text(folder / "metrics.json", json.dumps(doc, indent=2) + "\n")
+    if not dist.is_chief:
+        return folder  # a temporary folder: no report
     from specc.reports.pretrain_report import write_pretrain_report
     warning = write_pretrain_report(folder, doc, resolved)
     if warning:

@@ -68,16 +68,30 @@ def train_spec(spec, out: str | None = None, log=print, train_fraction: float = 
         DataError: the data cannot be read (the new run folder is removed again).
     """
     how = {"holdout": holdout, "callbacks": tuple(callbacks)}
+    if spec.uses_keras:  # before the run folder: a missing backend leaves no trace
+        from specc.compiler.backends import use_backend
+        use_backend(spec)
+    from specc.runtime import distribute
+    dist = distribute.for_spec(spec)  # before TensorFlow's first operation
+    how["chief"] = dist.is_chief
+    if not dist.is_chief and not resume:  # its run goes to a folder removed at exit
+        log(f"{dist.role()}: nothing is written to {out or 'the run folder'}; the chief "
+            f"writes the run")
+        out = distribute.scratch_folder()
     if resume:
         with locked(out) as folder:
-            return _train(spec, folder, log, train_fraction, resume, **how)
-    with new_run_dir(out or default_run_dir(spec.name)) as folder:
-        return _train(spec, folder, log, train_fraction, None, **how)
+            folder = _train(spec, folder, log, train_fraction, resume, **how)
+    else:
+        with new_run_dir(out or default_run_dir(spec.name)) as folder:
+            folder = _train(spec, folder, log, train_fraction, None, **how)
+    dist.finish()  # multi-worker: every worker exits together
+    return folder
 
 
 def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None, *,
-           holdout: str, callbacks: tuple) -> Path:
-    """:func:`train_spec` into ``folder``, whose lock this process holds."""
+           holdout: str, callbacks: tuple, chief: bool = True) -> Path:
+    """:func:`train_spec` into ``folder``, whose lock this process holds (``chief`` False:
+    a non-chief worker of a distributed run, whose folder is temporary: no report)."""
     resolved = spec.resolved
     t0 = time.perf_counter()
     try:
@@ -126,6 +140,9 @@ def _train(spec, folder: Path, log, train_fraction: float, resume: dict | None, 
     if spec.model_kind.keras:  # a scikit-learn fit writes no checkpoints (nor imports Keras)
         from specc.runtime.checkpoint import remove
         remove(folder)  # finished: model.keras and metrics.json hold the result
+    if not chief:
+        log(f"test: {headline(metrics_doc)} (this worker's copy; the chief writes the run)")
+        return folder
     write_report(folder, metrics_doc, log)
     _log_result(log, metrics_doc, folder)
     if spec.train.get("tracking"):
@@ -251,6 +268,8 @@ def resume_run(folder: str | Path, log=print) -> Path:
         raise UsageError(f"{folder}: not a specc run folder (no such directory)")
     if not os.path.lexists(folder / RUN_FILE):  # checked before the lock file is written
         raise UsageError(f"{folder}: not a specc run folder (no {RUN_FILE})")
+    from specc.runtime.distribute import resume_folder
+    folder = resume_folder(folder)  # a non-chief worker resumes in a copy
     with locked(folder):
         check_own_files(folder)
         remove_temporaries(folder)

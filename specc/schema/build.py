@@ -431,6 +431,20 @@ def _train_schema() -> dict:
                                 "description": "Keras mixed_float16 policy (float16 compute, "
                                                "float32 variables and outputs). auto: on when a "
                                                "GPU is visible."},
+            "backend": {"enum": ["auto", "tensorflow", "jax", "torch"], "default": "auto",
+                        "description": "Keras backend that trains the model "
+                                       "(https://keras.io/getting_started/#configuring-your-"
+                                       "backend). KERAS_BACKEND wins where it is set. auto: "
+                                       "the backend measured fastest for this kind of model "
+                                       "among those installed (see README, Backends)."},
+            "distribution": {"enum": ["none", "mirrored", "multi_worker"], "default": "none",
+                             "description": "Data-parallel training. mirrored: every local "
+                                            "device (tf.distribute.MirroredStrategy; JAX: "
+                                            "keras.distribution.DataParallel). multi_worker: "
+                                            "several processes or machines configured by "
+                                            "TF_CONFIG (tf.distribute."
+                                            "MultiWorkerMirroredStrategy). batch_size is the "
+                                            "global batch; the learning rate is not rescaled."},
             "tracking": _tracking_schema(),
         },
         "additionalProperties": False,
