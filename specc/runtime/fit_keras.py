@@ -10,6 +10,7 @@ once, after training; the final model is saved as ``model.keras``.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -187,13 +188,15 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None,
         Interrupted: Ctrl-C; the message says which epoch can be resumed.
     """
     from specc.compiler.batching import eval_dataset, steps_per_epoch, train_dataset
-    from specc.runtime import checkpoint
+    from specc.runtime import checkpoint, distribute
     from specc.runtime.options import run_options
     train = spec.resolved["train"]
     options = run_options(spec.resolved, gpus)
+    dist = distribute.for_spec(spec)
     done = resume["epoch"] if resume else 0
     keras.utils.set_random_seed(train["seed"] + done)  # a resumed run draws new batches
-    model = compiled_model(spec, prep, options)
+    build = functools.partial(compiled_model, spec, prep, options)
+    model = dist.build(build)
     loss = get_task(spec.task).loss
     # With cls/mean pooling BERT's pooler is off the loss path; Keras warns once that it
     # gets no gradients. That is expected, so that one warning is silenced.
@@ -201,14 +204,16 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None,
                                               r"\['pooled_dense/kernel', 'pooled_dense/bias'\]")
     guard, others = NanGuard(), callbacks(train, folder)
     if resume:
-        checkpoint.restore(model, folder, resume, others)
+        with dist.scope():  # the optimizer's variables are made here
+            checkpoint.restore(model, folder, resume, others)
     saver = checkpoint.EpochCheckpoint(folder, others, resume["history"] if resume else None,
                                        (resume or {}).get("train_seconds", 0.0),
                                        ((resume or {}).get("early_stopping") or {}).get("weights"))
     plan, batch_size = options.batching, train["batch_size"]
-    batches = train_dataset(prep.x_train, prep.y_train, batch_size, seed=train["seed"] + done,
-                            shuffle=not is_series(spec.resolved), plan=plan)
-    validation, _ = eval_dataset(prep.x_val, prep.y_val, batch_size, plan)
+    batches = dist.shard(train_dataset(prep.x_train, prep.y_train, batch_size,
+                                       seed=train["seed"] + done,
+                                       shuffle=not is_series(spec.resolved), plan=plan))
+    validation = dist.shard(eval_dataset(prep.x_val, prep.y_val, batch_size, plan)[0])
     progress, verbose = progress_callbacks(log)
     t1 = time.perf_counter()
     try:
@@ -221,11 +226,14 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None,
                   verbose=verbose)
     except KeyboardInterrupt:
         raise checkpoint.interrupted(folder, saver.epochs_done) from None
+    except dist.peer_errors as e:  # multi-worker: another worker died
+        raise dist.peer_lost(e, folder) from None
     train_seconds = time.perf_counter() - t1 + (resume or {}).get("train_seconds", 0.0)
     if guard.tripped:
         raise nan_error(guard.tripped, train["optimizer"])
     history = saver.history
     save_model(model, folder / "model.keras")
+    model = dist.local_model(model, build)
     results, scores, predicted = evaluate(model, prep.x_test, prep.y_test, spec.task, loss,
                                           prep.class_names, batch_size, plan)
     return Fitted(history, model_summary(model), results, scores, predicted,
@@ -233,7 +241,7 @@ def fit_keras(spec, prep: Prepared, folder: Path, *, resume: dict | None = None,
                   len(history.get("loss", [])), best_epoch(history, train),
                   layers=layer_table(model),
                   represent=representer(model, spec, prep.x_test, batch_size, plan),
-                  extra={"runtime": options.describe(),
+                  extra={"runtime": {**options.describe(), **dist.describe()},
                          **({"resumed_from_epoch": done} if resume else {})})
 
 
