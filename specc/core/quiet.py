@@ -33,7 +33,7 @@ def import_tensorflow():
         RunError: TensorFlow is not installed (texts cannot be tokenized here; a run whose
             token ids are in the preprocessing cache needs none).
     """
-    if "tensorflow" in sys.modules:
+    if sys.modules.get("tensorflow") is not None:
         return sys.modules["tensorflow"]
     import importlib
     import importlib.util

@@ -1,9 +1,10 @@
 """Data-parallel training: ``train.distribution`` (``none``, ``mirrored``, ``multi_worker``).
 
 One job: turn the spec's choice into a :class:`Distribution` that the fit code builds and
-compiles the model under (:meth:`Distribution.scope`), that says whether this process is
-the chief (the only one that writes the run folder), and that describes itself for
-``metrics.json`` (``runtime``).
+compiles the model under (:meth:`Distribution.build`, :meth:`Distribution.scope`), that
+shards the input batches among workers (:meth:`Distribution.shard`), that says whether
+this process is the chief (the only one that writes the run folder), and that describes
+itself for ``metrics.json`` (``runtime``).
 
 * TensorFlow: ``mirrored`` is ``tf.distribute.MirroredStrategy()`` (every local GPU, else
   the local CPU devices); ``multi_worker`` is ``tf.distribute.MultiWorkerMirroredStrategy()``
@@ -11,20 +12,25 @@ the chief (the only one that writes the run folder), and that describes itself f
   ``host:port`` of every worker, ``task`` = ``{"type": "worker", "index": i}``). Keras 3
   distributes ``model.fit`` over the strategy of the scope the model was built in
   (https://www.tensorflow.org/guide/distributed_training,
-  https://www.tensorflow.org/tutorials/distribute/multi_worker_with_keras).
+  https://www.tensorflow.org/tutorials/distribute/multi_worker_with_keras); two Keras 3
+  bugs with the multi-worker strategy are patched around (:meth:`Distribution.build`).
 * JAX: ``mirrored`` is ``keras.distribution.DataParallel`` over
   ``keras.distribution.list_devices()``; ``multi_worker`` first calls
-  ``keras.distribution.initialize`` with the processes ``TF_CONFIG`` lists (the first
-  worker is the coordinator) (https://keras.io/api/distribution/).
+  ``keras.distribution.initialize`` (``jax.distributed.initialize``) with the processes
+  ``TF_CONFIG`` lists, the first one the coordinator (https://keras.io/api/distribution/).
 * torch: not supported (one-line UsageError).
 
 ``train.batch_size`` is the global batch (split across the replicas); the learning rate is
 not rescaled. Every worker runs the same ``fit``/``evaluate``/``predict`` calls (they run
-collective ops); a non-chief worker writes its run into a temporary folder that is removed
-when the process exits (the pattern of the TF multi-worker tutorial), so nothing it writes
-reaches ``--out``, checkpoints or reports. After training, the test split is evaluated on a
-copy of the model outside the distribution (:meth:`Distribution.local_model`): every
-process predicts the whole split itself, in the test split's order.
+collective ops) and saves the same checkpoints; a non-chief worker writes its run into a
+temporary folder that is removed when the process exits (the pattern of the TF
+multi-worker tutorial), so nothing it writes reaches ``--out``, checkpoints or reports.
+After training, the test split is evaluated on a copy of the model outside the
+distribution (:meth:`Distribution.local_model`): every process predicts the whole split
+itself, in the test split's order. A worker that loses a peer mid-training stops with a
+one-line RunError; every worker then restarts with ``specc train --resume RUN_DIR`` (a
+non-chief reads a copy of the chief's folder, :func:`resume_folder`), and all exit
+together (:meth:`Distribution.finish`).
 """
 
 from __future__ import annotations
@@ -263,9 +269,9 @@ class Distribution:
         first = next((line.strip() for line in str(error).splitlines() if line.strip()),
                      type(error).__name__)
         run = folder if self.is_chief else "RUN_DIR (the chief's run folder)"
-        return RunError(f"multi-worker training stopped: a worker is gone ({type(error).__name__}: "
-                        f"{first}); restart every worker with its TF_CONFIG and: specc train "
-                        f"--resume {run}")
+        return RunError(f"multi-worker training stopped: a worker is gone "
+                        f"({type(error).__name__}: {first}); restart every worker with its "
+                        f"TF_CONFIG and: specc train --resume {run}")
 
     def role(self) -> str:
         """``"worker 2 of 3 (not the chief)"`` or ``"chief of 3 workers"``, for the log."""
@@ -434,8 +440,11 @@ def resume_folder(folder: Path) -> Path:
     temporary files of a killed write are not copied.
 
     Raises:
-        UsageError: TF_CONFIG is missing or malformed.
+        UsageError: TF_CONFIG is malformed.
+        RunError: the folder cannot be copied.
     """
+    if not os.environ.get("TF_CONFIG"):  # not a worker of a cluster: nothing to copy
+        return folder
     from specc.reports.runfolder_schema import read_spec_yaml
     try:
         kind = read_spec_yaml(folder).data["train"].get("distribution", "none")
