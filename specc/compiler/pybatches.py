@@ -144,3 +144,34 @@ def eval_batches(x, y, batch_size: int, plan: Batching = Batching()):
             return self._batch(order[index * batch_size:(index + 1) * batch_size])
 
     return EvalBatches(), order
+
+
+def mapped(batches, fn, *, once: bool = False):
+    """A ``keras.utils.PyDataset`` of ``fn(batch)`` for each batch of ``batches`` (a
+    PyDataset of this module), as ``tf.data.Dataset.map`` gives on TensorFlow; ``fn``'s
+    outputs are made NumPy arrays. ``once``: computed on first use and kept (a validation
+    set masked once, so every evaluation scores the same examples)."""
+    import keras
+
+    def numpy(out):
+        return keras.tree.map_structure(keras.ops.convert_to_numpy, out)
+
+    class Mapped(_base()):
+        def __init__(self):
+            super().__init__()
+            self.kept = None
+
+        def __len__(self):
+            return len(batches)
+
+        def __getitem__(self, index):
+            if not once:
+                return numpy(fn(batches[index]))
+            if self.kept is None:
+                self.kept = [numpy(fn(batches[i])) for i in range(len(batches))]
+            return self.kept[index]
+
+        def on_epoch_end(self):
+            batches.on_epoch_end()
+
+    return Mapped()

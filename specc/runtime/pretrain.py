@@ -23,6 +23,7 @@ loads it with ``BertBackbone: {preset: <folder>/preset}``), ``history.csv``,
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import time
@@ -59,14 +60,18 @@ def split_texts(texts: list[str], data: dict, seed: int) -> tuple[list[str], lis
 
 
 def masked_batches(x: dict, masker, batch_size: int, seed: int, plan):
-    """Endless tf.data batches ``(inputs, mask_ids, mask_weights)`` for ``BertMaskedLM``,
+    """Endless batches ``(inputs, mask_ids, mask_weights)`` for ``BertMaskedLM`` (tf.data, or a
+    PyDataset on JAX and PyTorch),
     each batch length-trimmed (``plan``) then masked anew."""
-    import tensorflow as tf
-
-    from specc.compiler.batching import train_dataset
+    from specc.compiler.batching import tf_pipelines, train_dataset
     dummy = np.zeros(len(x["token_ids"]), "int32")
-    return train_dataset(x, dummy, batch_size, seed=seed, plan=plan).map(
-        lambda xb, _y: _mlm_example(xb, masker), num_parallel_calls=tf.data.AUTOTUNE)
+    batches = train_dataset(x, dummy, batch_size, seed=seed, plan=plan)
+    if not tf_pipelines():  # JAX, PyTorch: a PyDataset (specc.compiler.pybatches)
+        from specc.compiler.pybatches import mapped
+        return mapped(batches, lambda batch: _mlm_example(batch[0], masker))
+    import tensorflow as tf
+    return batches.map(lambda xb, _y: _mlm_example(xb, masker),
+                       num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _mlm_example(x: dict, masker):
@@ -78,6 +83,11 @@ def _mlm_example(x: dict, masker):
 
 def validation_batches(x: dict, masker, batch_size: int):
     """The validation texts masked once (the run's seed), in fixed batches."""
+    from specc.compiler.batching import tf_pipelines
+    if not tf_pipelines():
+        from specc.compiler.pybatches import eval_batches, mapped
+        return mapped(eval_batches(x, None, batch_size)[0],
+                      lambda xb: _mlm_example(xb, masker), once=True)
     import tensorflow as tf
     inputs, ids, weights = _mlm_example(x, masker)
     return tf.data.Dataset.from_tensor_slices((inputs, ids, weights)).batch(batch_size).cache()
@@ -124,6 +134,7 @@ def _pretrain(spec, folder: Path, log) -> Path:
         mask_generator,
         masked_lm_backbone,
     )
+    from specc.compiler.batching import tf_pipelines
     from specc.compiler.optimizers import build_optimizer
     from specc.data import load_dataset
     from specc.runtime.device import describe_device, gpu_count
@@ -187,7 +198,10 @@ def _pretrain(spec, folder: Path, log) -> Path:
     progress, verbose = progress_callbacks(log)
     t1 = time.perf_counter()
     try:
-        history = model.fit(batches, validation_data=validation, epochs=points,
+        # keras-hub's Task.fit turns inputs it does not know (a PyDataset) into tf.data;
+        # with preprocessor=None Keras' own fit is the same minus that conversion
+        fit = model.fit if tf_pipelines() else functools.partial(keras.Model.fit, model)
+        history = fit(batches, validation_data=validation, epochs=points,
                             steps_per_epoch=steps, callbacks=[guard, *progress], shuffle=False,
                             verbose=verbose).history
     except KeyboardInterrupt:
