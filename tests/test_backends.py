@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -189,33 +188,19 @@ def test_a_process_keeps_the_backend_keras_was_imported_with(tmp_path, monkeypat
     assert not (tmp_path / "run").exists()
 
 
-RESUME_SPEC = "name: resume-jax\n" + CSV_DATA + """\
-model:
-  layers:
-    - Embedding: {output_dim: 16, mask_zero: true}
-    - LSTM: {units: 16}
-train: {optimizer: {name: adam, learning_rate: 0.01}, batch_size: 4, epochs: 12, seed: 3}
-report: {plots: false}
-"""
-
-
 @pytest.mark.skipif("jax" not in BACKENDS, reason="JAX is not installed")
-def test_jax_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path):
+def test_jax_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    from tests.test_resume import SPEC, start, wait_for_epoch
     make_csv(tmp_path, n_per_class=60)
     spec = tmp_path / "spec.yaml"
-    spec.write_text(RESUME_SPEC)
+    spec.write_text(SPEC.replace("epochs: 20", "epochs: 12"))
     run = tmp_path / "killed"
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "specc", "train", str(spec), "--out",
-                             str(run)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    state, deadline = run / "checkpoint" / "state.json", time.monotonic() + 300
-    while not (state.is_file() and json.loads(state.read_text())["epoch"] >= 2):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.05)
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    proc = start(spec, run)
+    wait_for_epoch(run, proc, 2, timeout=300)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    done = json.loads(state.read_text())["epoch"]
+    done = json.loads((run / "checkpoint" / "state.json").read_text())["epoch"]
     assert not (run / "metrics.json").exists() and 2 <= done < 12
     code, _, err = specc_cli(["train", "--resume", str(run)], "jax")
     assert code == 0, err[-2000:]
