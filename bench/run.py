@@ -97,8 +97,10 @@ def bench_build(repeats: int = 3) -> list[dict]:
     return rows
 
 
-def _specc_epoch(spec, prep):
-    """One-epoch fit of the specc-compiled model in specc's runtime, as a callable."""
+def specc_training(spec, prep):
+    """``(model, epoch, options)``: the specc-compiled model in specc's runtime, a callable
+    that fits it one epoch on ``prep``'s training part (returns its seconds), and the
+    resolved run options (``RunOptions``)."""
     from specc.compiler.batching import steps_per_epoch, train_dataset
     from specc.runtime.device import gpu_count
     from specc.runtime.fit_keras import compiled_model
@@ -110,8 +112,14 @@ def _specc_epoch(spec, prep):
                             plan=options.batching)
     from specc.runtime.fit_keras import NanGuard
     steps = steps_per_epoch(len(prep.y_train), train["batch_size"])
-    return (lambda: _epoch(model, batches, callbacks=[NanGuard()], shuffle=False,
-                           steps_per_epoch=steps), options.describe())
+    return (model, lambda: _epoch(model, batches, callbacks=[NanGuard()], shuffle=False,
+                                  steps_per_epoch=steps), options)
+
+
+def _specc_epoch(spec, prep):
+    """One-epoch fit of the specc-compiled model in specc's runtime, as a callable."""
+    _, epoch, options = specc_training(spec, prep)
+    return epoch, options.describe()
 
 
 def _epoch(model, *args, callbacks=(), **kwargs) -> float:
