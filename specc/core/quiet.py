@@ -84,6 +84,7 @@ def import_keras(backend: str | None = None):
 
     Raises:
         UsageError: not one of the three backends.
+        ModuleNotFoundError: Keras is not installed (``name="keras"``).
         RunError: the backend's package is not installed (one line naming what to
             install), or Keras is already imported in this process on another backend.
     """
@@ -92,7 +93,7 @@ def import_keras(backend: str | None = None):
     if backend not in BACKEND_PACKAGES:
         raise UsageError(f"{backend!r} is not a Keras backend specc trains on (KERAS_BACKEND or "
                          f"train.backend): use one of {', '.join(BACKEND_PACKAGES)}")
-    if "keras" in sys.modules:
+    if sys.modules.get("keras") is not None:
         loaded = loaded_backend()
         if loaded != backend:
             raise RunError(f"Keras is already imported in this process on the {loaded} backend, "
@@ -100,6 +101,8 @@ def import_keras(backend: str | None = None):
                            f"KERAS_BACKEND={backend}")
         return sys.modules["keras"]
     import importlib.util
+    if importlib.util.find_spec("keras") is None:  # the CLI names the extra to install
+        raise ModuleNotFoundError("No module named 'keras'", name="keras")
     package = BACKEND_PACKAGES[backend]
     if importlib.util.find_spec(package) is None:
         raise RunError(f"the {backend} backend needs {package}, which is not installed: "
