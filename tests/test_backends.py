@@ -188,6 +188,7 @@ def test_a_process_keeps_the_backend_keras_was_imported_with(tmp_path, monkeypat
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow  # ~30 s (in CI's slow subset)
 @pytest.mark.skipif("jax" not in BACKENDS, reason="JAX is not installed")
 def test_jax_run_killed_mid_training_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     from tests.test_resume import SPEC, start, wait_for_epoch

@@ -152,6 +152,7 @@ def check_like_single(m: dict, single: dict, replicas: int, workers: int, strate
     assert m["accuracy"] > 0.7  # it learnt (chance is 0.5)
 
 
+@pytest.mark.slow  # ~30 s: 2 logical CPU devices (in CI's slow subset)
 @pytest.mark.realdata
 @needs_data
 def test_mirrored_over_two_cpu_devices(spec_file, single, tmp_path):
@@ -228,6 +229,7 @@ def jax_available() -> bool:
     return importlib.util.find_spec("jax") is not None
 
 
+@pytest.mark.slow  # ~15 s: JAX DataParallel (in CI's slow subset)
 @pytest.mark.realdata
 @needs_data
 @pytest.mark.skipif(not jax_available(), reason="JAX is not installed")
