@@ -112,6 +112,7 @@ def runs(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # ~90 s for the three runs (in CI's slow subset)
 @pytest.mark.realdata
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_each_backend_trains_evaluates_and_reports_like_tensorflow(runs, backend):
@@ -132,6 +133,7 @@ def test_each_backend_trains_evaluates_and_reports_like_tensorflow(runs, backend
     assert [json.loads(line)["label"] for line in out.splitlines()] == ["positive", "negative"]
 
 
+@pytest.mark.slow  # ~25 s (in CI's slow subset)
 @pytest.mark.realdata
 @pytest.mark.skipif("jax" not in BACKENDS, reason="JAX is not installed")
 def test_cached_token_ids_train_where_tensorflow_is_not_installed(runs, tmp_path):

@@ -167,6 +167,7 @@ def test_mirrored_over_two_cpu_devices(spec_file, single, tmp_path):
           f"{single['accuracy']:.4f}")
 
 
+@pytest.mark.slow  # ~35 s with the single-process run (in CI's slow subset)
 @pytest.mark.realdata
 @needs_data
 def test_two_workers_only_the_chief_writes(spec_file, single, tmp_path):
