@@ -14,7 +14,7 @@ import importlib.util
 import os
 
 from specc.compiler.kinds import kind_of
-from specc.core.quiet import BACKEND_PACKAGES, loaded_backend
+from specc.core.quiet import BACKEND_PACKAGES, import_keras, loaded_backend
 
 AUTO_BACKENDS: dict[str, tuple[str, ...]] = {
     "keras": ("tensorflow",),
@@ -58,5 +58,4 @@ def use_backend(spec):
         RunError: the backend is not installed, or Keras is already imported here on
             another backend (see :func:`specc.core.quiet.import_keras`).
     """
-    from specc.core.quiet import import_keras
     return import_keras(choose_backend(spec.resolved))

@@ -100,6 +100,23 @@ def _drop_length(x, length, *rest):
     return (x, *rest)
 
 
+def trim(x, rows: np.ndarray, keep: int, max_len: int, padding: str):
+    """Rows ``rows`` of ``x`` (an ``(n, max_len)`` array or a dict of them), cut to their
+    last (``pre`` padding) or first ``keep`` columns."""
+    def cut(t):
+        t = np.asarray(t)[rows]
+        if keep >= max_len or t.ndim < 2:
+            return t
+        return t[:, max_len - keep:] if padding == "pre" else t[:, :keep]
+    return {k: cut(v) for k, v in x.items()} if isinstance(x, dict) else cut(x)
+
+
+def kept_length(longest: int, plan: Batching, max_len: int) -> int:
+    """Columns a batch whose longest row has ``longest`` ids keeps: rounded up to a
+    multiple of ``plan.multiple``, within ``[1, max_len]``."""
+    return max(1, min(-(-int(longest) // plan.multiple) * plan.multiple, max_len))
+
+
 def steps_per_epoch(n: int, batch_size: int) -> int:
     """Batches per epoch: ``ceil(n / batch_size)``, as ``model.fit`` on arrays counts them."""
     return -(-n // batch_size)
@@ -183,11 +200,8 @@ def predict(model, x, batch_size: int, plan: Batching = Batching()) -> np.ndarra
     if 0 < n <= batch_size:
         keep = _max_len(x)
         if plan.bucketing:
-            longest = int(lengths(x).max())
-            keep = max(1, min(-(-longest // plan.multiple) * plan.multiple, keep))
-        cut = (lambda t: np.asarray(t)[:, _max_len(x) - keep:]) if plan.padding == "pre" else (
-            lambda t: np.asarray(t)[:, :keep])  # noqa: E731
-        x = {k: cut(v) for k, v in x.items()} if isinstance(x, dict) else cut(x)
+            keep = kept_length(lengths(x).max(), plan, keep)
+        x = trim(x, np.arange(n), keep, _max_len(x), plan.padding)
         return np.asarray(model.predict_on_batch(x))
     if not plan.bucketing and n:  # fixed shapes: Keras' own batching of arrays suffices
         return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))

@@ -19,30 +19,12 @@ import numpy as np
 from specc.compiler.batching import (
     SORT_CHUNK,
     Batching,
+    _first,
+    kept_length,
     lengths,
     steps_per_epoch,
+    trim,
 )
-
-
-def trim(x, rows: np.ndarray, keep: int, max_len: int, padding: str):
-    """Rows ``rows`` of ``x`` (an ``(n, max_len)`` array or a dict of them), cut to their
-    last (``pre`` padding) or first ``keep`` columns."""
-    def cut(t):
-        t = np.asarray(t)[rows]
-        if keep >= max_len or t.ndim < 2:
-            return t
-        return t[:, max_len - keep:] if padding == "pre" else t[:, :keep]
-    return {k: cut(v) for k, v in x.items()} if isinstance(x, dict) else cut(x)
-
-
-def kept_length(longest: int, plan: Batching, max_len: int) -> int:
-    """Columns a batch whose longest row has ``longest`` ids keeps: rounded up to a
-    multiple of ``plan.multiple``, within ``[1, max_len]``."""
-    return max(1, min(-(-int(longest) // plan.multiple) * plan.multiple, max_len))
-
-
-def _first(x) -> np.ndarray:
-    return np.asarray(next(iter(x.values())) if isinstance(x, dict) else x)
 
 
 def _base():
